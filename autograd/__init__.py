@@ -1,0 +1,46 @@
+"""chainrule's engine: tensors that record their computation, and reverse-mode autodiff.
+
+Read in this order to see how backpropagation works:
+
+1. ``function.py`` — an ``Op`` (forward and backward side by side) and a ``Node``;
+2. ``ops/`` — every primitive operation and its vector-Jacobian product;
+3. ``tensor.py`` — the Tensor, and ``_apply``, which runs an op and records it;
+4. ``engine.py`` — the backward pass: reverse topological order and the chain rule;
+5. ``grad_mode.py``, ``gradcheck.py``, ``functional.py`` — switches and checks.
+
+>>> from autograd import Tensor
+>>> x = Tensor(2.0, requires_grad=True)
+>>> y = x ** 3
+>>> y.backward()
+>>> x.grad
+Tensor(12.)
+"""
+
+from autograd.engine import GraphFreedError, InPlaceModificationError
+from autograd.function import Node, Op
+from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd.operations import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
+from autograd.operations import __all__ as _operation_names
+from autograd.tensor import ShapeError, Tensor
+from autograd import functional  # noqa: E402
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor",
+    "Op",
+    "Node",
+    "ShapeError",
+    "GraphFreedError",
+    "InPlaceModificationError",
+    "GradcheckError",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "gradcheck",
+    "gradgradcheck",
+    "functional",
+    *_operation_names,
+]

@@ -1,0 +1,104 @@
+"""Operations and graph nodes: the two ideas reverse-mode autodiff is built from.
+
+An ``Op`` is one differentiable operation. It says two things, side by side:
+
+* ``forward(*inputs)`` computes the output from the input arrays;
+* ``backward(grad, out, *inputs)`` is the vector-Jacobian product: given the gradient
+  of the final result with respect to ``out``, it returns the gradient with respect
+  to each input (a tuple, one entry per input; ``None`` for inputs that have none).
+
+Backward rules are written with ordinary numpy expressions (``grad * np.cos(x)``).
+When the engine runs a plain backward pass it hands them numpy arrays, so they run at
+numpy speed. With ``create_graph=True`` it hands them Tensors instead; Tensors speak
+numpy's protocols (``__array_ufunc__``, ``__array_function__``), so the very same
+rule records a graph of its own, and second derivatives come for free.
+
+Gradients for broadcast inputs do not need reducing in ``backward``: the engine sums
+every input's gradient back to that input's shape, in one place
+(``autograd.engine.sum_to``).
+
+A ``Node`` is one *use* of an op in a graph: the op, the input tensors it was applied
+to, and their version counters at that moment (so an in-place change made before the
+backward pass is caught, not silently used). A tensor's ``grad_fn`` is its Node.
+Nodes never point at their output tensor, so tensors and nodes form no reference
+cycles and a graph is freed as soon as its output is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Op:
+    """One differentiable operation: ``forward`` on arrays, ``backward`` as a VJP.
+
+    Subclasses set ``name`` (shown in errors and graph drawings). An op with
+    parameters (an axis, a shape, an index) stores them on the instance; one without
+    is used as a shared instance.
+
+    An Op instance can also be called directly, on arrays (returns an array) or on
+    Tensors (records a node and returns a Tensor); backward rules use this to call
+    other ops.
+
+    >>> import numpy as np
+    >>> class Square(Op):
+    ...     name = "square"
+    ...     def forward(self, x):
+    ...         return x * x
+    ...     def backward(self, grad, out, x):
+    ...         return (2 * x * grad,)
+    >>> Square()(np.array(3.0))
+    array(9.)
+    """
+
+    name = "op"
+    # Completes "<name>: shapes (3, 4) and (5, 2) ..." when numpy rejects the inputs.
+    mismatch = "cannot be broadcast together"
+
+    def forward(self, *inputs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: Any, out: Any, *inputs: Any) -> tuple[Any, ...]:
+        raise NotImplementedError(f"{self.name} has no backward rule")
+
+    def __call__(self, *args: Any) -> Any:
+        for arg in args:
+            record = getattr(type(arg), "_record", None)
+            if record is not None:  # a Tensor among the arguments: build a graph node
+                return record(self, *args)
+        return self.forward(*args)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+class Node:
+    """One application of an op in the graph (a tensor's ``grad_fn``).
+
+    Attributes:
+        op: the Op that was applied.
+        inputs: the input tensors, in argument order (a tuple, so drawings and
+            traversals are deterministic).
+        versions: each input's version counter when the op ran.
+        spent: set once a backward pass has consumed this node without
+            ``retain_graph=True``; a second pass through it is an error.
+    """
+
+    __slots__ = ("op", "inputs", "versions", "spent", "scope", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple, versions: tuple) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.versions = versions
+        self.spent = False
+        self.scope = None  # optional label, e.g. an RNN time step, for drawings
+
+    @property
+    def name(self) -> str:
+        """The op's name, e.g. ``"mul"``."""
+        return self.op.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self.op).__name__}Backward>"

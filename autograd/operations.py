@@ -1,0 +1,306 @@
+"""The functional API: ``autograd.sin(x)`` for every ``x.sin()``, plus ``grad`` and constructors.
+
+Each function accepts Tensors or anything array-like (numbers, lists, ndarrays).
+
+>>> import autograd
+>>> x = autograd.tensor([1.0, 2.0], requires_grad=True)
+>>> (dx,) = autograd.grad(autograd.sin(x).sum(), x)
+>>> dx            # cos(x)
+Tensor([ 0.54030231, -0.41614684])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from autograd import engine, grad_mode
+from autograd.ops import shape as sh
+from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor
+
+
+def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+    """Make a Tensor (the same as ``Tensor(...)``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def as_tensor(data: ArrayLike, dtype: Any = None) -> Tensor:
+    """``data`` itself if it is already a Tensor (of that dtype), else a new constant Tensor."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t: ArrayLike, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros_like(np.asarray(t)), requires_grad=requires_grad)
+
+
+def ones_like(t: ArrayLike, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones_like(np.asarray(t)), requires_grad=requires_grad)
+
+
+def arange(*args: Any, dtype: Any = None) -> Tensor:
+    return Tensor(np.arange(*args, dtype=dtype))
+
+
+def _shape(shape: tuple) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+# ---- one function per Tensor method --------------------------------------------
+
+
+def add(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a) + b
+
+
+def sub(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a) - b
+
+
+def mul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a) * b
+
+
+def div(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a) / b
+
+
+def pow(a: ArrayLike, b: ArrayLike) -> Tensor:  # noqa: A001
+    return _tensor(a) ** b
+
+
+def neg(a: ArrayLike) -> Tensor:
+    return -_tensor(a)
+
+
+def matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a) @ b
+
+
+def exp(x: ArrayLike) -> Tensor:
+    return _tensor(x).exp()
+
+
+def log(x: ArrayLike) -> Tensor:
+    return _tensor(x).log()
+
+
+def sqrt(x: ArrayLike) -> Tensor:
+    return _tensor(x).sqrt()
+
+
+def abs(x: ArrayLike) -> Tensor:  # noqa: A001
+    return _tensor(x).abs()
+
+
+def sin(x: ArrayLike) -> Tensor:
+    return _tensor(x).sin()
+
+
+def cos(x: ArrayLike) -> Tensor:
+    return _tensor(x).cos()
+
+
+def tanh(x: ArrayLike) -> Tensor:
+    return _tensor(x).tanh()
+
+
+def sigmoid(x: ArrayLike) -> Tensor:
+    return _tensor(x).sigmoid()
+
+
+def relu(x: ArrayLike) -> Tensor:
+    return _tensor(x).relu()
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Tensor:
+    return _tensor(x).leaky_relu(negative_slope)
+
+
+def heaviside(x: ArrayLike, values: float = 1.0) -> Tensor:
+    return _tensor(x).heaviside(values)
+
+
+def threshold(x: ArrayLike) -> Tensor:
+    return _tensor(x).threshold()
+
+
+def clip(x: ArrayLike, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    return _tensor(x).clip(min, max)
+
+
+clamp = clip
+
+
+def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a).maximum(b)
+
+
+def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    return _tensor(a).minimum(b)
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a`` where ``condition`` is true, else ``b`` (the condition gets no gradient)."""
+    return np.where(condition, _tensor(a), _tensor(b))
+
+
+def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _tensor(x).sum(axis, keepdims)
+
+
+def mean(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _tensor(x).mean(axis, keepdims)
+
+
+def var(x: ArrayLike, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+    return _tensor(x).var(axis, keepdims, correction)
+
+
+def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _tensor(x).max(axis, keepdims)
+
+
+def min(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _tensor(x).min(axis, keepdims)
+
+
+def logsumexp(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _tensor(x).logsumexp(axis, keepdims)
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    return _tensor(x).softmax(axis)
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+    return _tensor(x).log_softmax(axis)
+
+
+def reshape(x: ArrayLike, *shape: Any) -> Tensor:
+    return _tensor(x).reshape(*shape)
+
+
+def transpose(x: ArrayLike, *dims: Any) -> Tensor:
+    return _tensor(x).transpose(*dims)
+
+
+def permute(x: ArrayLike, *dims: Any) -> Tensor:
+    return _tensor(x).permute(*dims)
+
+
+def flatten(x: ArrayLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return _tensor(x).flatten(start_dim, end_dim)
+
+
+def broadcast_to(x: ArrayLike, *shape: Any) -> Tensor:
+    return _tensor(x).broadcast_to(*shape)
+
+
+def expand(x: ArrayLike, *shape: Any) -> Tensor:
+    return _tensor(x).expand(*shape)
+
+
+def split(x: ArrayLike, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+    return _tensor(x).split(split_size_or_sections, axis)
+
+
+def pad(x: ArrayLike, pad_width: Any, value: float = 0.0) -> Tensor:
+    return _tensor(x).pad(pad_width, value)
+
+
+def concat(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = tuple(map(_tensor, tensors))
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    return _apply(sh.Concat(axis), tensors)
+
+
+cat = concat
+
+
+def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis."""
+    tensors = tuple(map(_tensor, tensors))
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    return _apply(sh.Stack(axis), tensors)
+
+
+# ---- gradients without touching .grad ------------------------------------------
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored.
+
+    No ``.grad`` attribute is touched. With ``create_graph=True`` the results are part
+    of a graph and can be differentiated again.
+
+    >>> import autograd
+    >>> x = autograd.Tensor(0.5, requires_grad=True)
+    >>> (dx,) = autograd.grad(x.sin(), x, create_graph=True)
+    >>> (ddx,) = autograd.grad(dx, x)
+    >>> bool(abs(ddx.item() + np.sin(0.5)) < 1e-12)   # d²/dx² sin x = -sin x
+    True
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    for i, t in enumerate(outputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: output {i} does not require grad (it does not depend on any input "
+                "that requires grad)"
+            )
+    seeds = [_seed_gradient(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    with grad_mode.set_grad_enabled(create_graph):
+        found = engine.run_backward(
+            outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, capture=inputs
+        )
+    results: list[Tensor | None] = []
+    for i, t in enumerate(inputs):
+        g = found.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        elif isinstance(g, Tensor):
+            results.append(g)
+        else:
+            results.append(Tensor._leaf(np.array(g, dtype=t.dtype)))
+    return tuple(results)
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["ShapeError"]

@@ -1,0 +1,303 @@
+"""Elementwise operations. Binary ones broadcast; the engine un-broadcasts their gradients.
+
+Each backward rule is the derivative from a calculus table times the incoming
+gradient ``g`` (the chain rule): d/dx sin x = cos x, so ``Sin.backward`` is
+``g * cos(x)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograd.function import Op
+
+
+class Add(Op):
+    name = "add"
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g, out, a, b):
+        return g, g
+
+
+class Sub(Op):
+    name = "sub"
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g, out, a, b):
+        return g, -g
+
+
+class Mul(Op):
+    name = "mul"
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g, out, a, b):
+        return g * b, g * a
+
+
+class Div(Op):
+    name = "div"
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g, out, a, b):
+        ga = g / b
+        return ga, -ga * out  # d(a/b)/db = -a/b^2 = -(1/b) * (a/b)
+
+
+class Neg(Op):
+    name = "neg"
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g, out, a):
+        return (-g,)
+
+
+class Pow(Op):
+    """``a ** b`` with a tensor exponent."""
+
+    name = "pow"
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, g, out, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = g * b * a ** (b - 1)
+            # d(a^b)/db = a^b log a; at a == 0 take the limit 0 (as PyTorch does)
+            gb = g * np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
+        return ga, gb
+
+
+class PowScalar(Op):
+    """``a ** p`` with a constant exponent ``p``."""
+
+    name = "pow"
+
+    def __init__(self, exponent: float) -> None:
+        self.exponent = exponent
+
+    def forward(self, a):
+        return a**self.exponent
+
+    def backward(self, g, out, a):
+        p = self.exponent
+        if p == 0:
+            return (g * 0,)
+        return (g * p * a ** (p - 1),)
+
+
+class Exp(Op):
+    name = "exp"
+
+    def forward(self, a):
+        return np.exp(a)
+
+    def backward(self, g, out, a):
+        return (g * out,)
+
+
+class Log(Op):
+    name = "log"
+
+    def forward(self, a):
+        return np.log(a)
+
+    def backward(self, g, out, a):
+        return (g / a,)
+
+
+class Sqrt(Op):
+    name = "sqrt"
+
+    def forward(self, a):
+        return np.sqrt(a)
+
+    def backward(self, g, out, a):
+        return (g / (2 * out),)
+
+
+class Abs(Op):
+    name = "abs"
+
+    def forward(self, a):
+        return np.abs(a)
+
+    def backward(self, g, out, a):
+        return (g * np.sign(a),)  # 0 at a == 0, as in PyTorch
+
+
+class Sin(Op):
+    name = "sin"
+
+    def forward(self, a):
+        return np.sin(a)
+
+    def backward(self, g, out, a):
+        return (g * np.cos(a),)
+
+
+class Cos(Op):
+    name = "cos"
+
+    def forward(self, a):
+        return np.cos(a)
+
+    def backward(self, g, out, a):
+        return (-g * np.sin(a),)
+
+
+class Tanh(Op):
+    name = "tanh"
+
+    def forward(self, a):
+        return np.tanh(a)
+
+    def backward(self, g, out, a):
+        return (g * (1 - out * out),)
+
+
+class Sigmoid(Op):
+    """σ(a) = 1 / (1 + e^-a), computed without overflow for any |a|."""
+
+    name = "sigmoid"
+
+    def forward(self, a):
+        e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
+        return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def backward(self, g, out, a):
+        return (g * out * (1 - out),)
+
+
+class ReLU(Op):
+    """max(a, 0). Its derivative at exactly 0 is taken as 0, as in PyTorch."""
+
+    name = "relu"
+
+    def forward(self, a):
+        return np.maximum(a, 0)
+
+    def backward(self, g, out, a):
+        return (g * (a > 0),)
+
+
+class LeakyReLU(Op):
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float) -> None:
+        self.negative_slope = negative_slope
+
+    def forward(self, a):
+        return np.where(a > 0, a, a * self.negative_slope)
+
+    def backward(self, g, out, a):
+        return (np.where(a > 0, g, g * self.negative_slope),)
+
+
+class Heaviside(Op):
+    """The hard threshold: 1 where a > 0, ``at_zero`` where a == 0, else 0.
+
+    Its derivative is 0 almost everywhere, so no gradient passes through it.
+    """
+
+    name = "threshold"
+
+    def __init__(self, at_zero: float) -> None:
+        self.at_zero = at_zero
+
+    def forward(self, a):
+        return np.heaviside(a, self.at_zero)
+
+    def backward(self, g, out, a):
+        return (g * 0,)
+
+
+class Clip(Op):
+    """Clamp to [low, high]; the gradient passes where low <= a <= high (as in PyTorch)."""
+
+    name = "clip"
+
+    def __init__(self, low: float | None, high: float | None) -> None:
+        self.low, self.high = low, high
+
+    def forward(self, a):
+        return np.clip(a, self.low, self.high)
+
+    def backward(self, g, out, a):
+        inside = a == a  # all True (and False for NaN)
+        if self.low is not None:
+            inside = inside & (a >= self.low)
+        if self.high is not None:
+            inside = inside & (a <= self.high)
+        return (g * inside,)
+
+
+class Maximum(Op):
+    """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
+
+    name = "maximum"
+
+    def forward(self, a, b):
+        return np.maximum(a, b)
+
+    def backward(self, g, out, a, b):
+        share_a = (a > b) + (a == b) * 0.5
+        return g * share_a, g * (1 - share_a)
+
+
+class Minimum(Op):
+    """Elementwise min; at ties the gradient is split evenly, as in PyTorch."""
+
+    name = "minimum"
+
+    def forward(self, a, b):
+        return np.minimum(a, b)
+
+    def backward(self, g, out, a, b):
+        share_a = (a < b) + (a == b) * 0.5
+        return g * share_a, g * (1 - share_a)
+
+
+class Where(Op):
+    """``a`` where ``condition`` holds, else ``b``. The condition gets no gradient."""
+
+    name = "where"
+
+    def forward(self, condition, a, b):
+        return np.where(condition, a, b)
+
+    def backward(self, g, out, condition, a, b):
+        zero = g * 0
+        return None, np.where(condition, g, zero), np.where(condition, zero, g)
+
+
+class Cast(Op):
+    """Convert to another dtype; the gradient is converted back."""
+
+    name = "cast"
+
+    def __init__(self, dtype) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, a):
+        return a.astype(self.dtype)
+
+    def backward(self, g, out, a):
+        return (g.astype(a.dtype),)
+
+
+add, sub, mul, div, neg, pow_ = Add(), Sub(), Mul(), Div(), Neg(), Pow()
+exp, log, sqrt, abs_, sin, cos = Exp(), Log(), Sqrt(), Abs(), Sin(), Cos()
+tanh, sigmoid, relu = Tanh(), Sigmoid(), ReLU()
+maximum, minimum, where = Maximum(), Minimum(), Where()

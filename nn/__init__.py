@@ -1,0 +1,4 @@
+"""chainrule's neural-network library (modules, losses, optimisers, data), built on ``autograd``.
+
+It is being built; for now it is an empty package.
+"""
