@@ -66,19 +66,18 @@ def numeric_jacobian(
     """One (outputs x elements) matrix per differentiable input, by central differences."""
     wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     jacobians = []
-    with grad_mode.no_grad():
-        for t in wanted:
-            flat = t.data.reshape(-1)  # a view: writing to it perturbs the input
-            columns = []
-            for i in range(flat.size):
-                original = flat[i]
-                flat[i] = original + eps
-                plus = _flat_output(f, inputs).data.astype(np.float64)
-                flat[i] = original - eps
-                minus = _flat_output(f, inputs).data.astype(np.float64)
-                flat[i] = original
-                columns.append((plus - minus) / (2 * eps))
-            jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
+    for t in wanted:
+        flat = t.data.reshape(-1)  # a view: writing to it perturbs the input
+        columns = []
+        for i in range(flat.size):
+            original = flat[i]
+            flat[i] = original + eps
+            plus = _flat_output(f, inputs).data.astype(np.float64)
+            flat[i] = original - eps
+            minus = _flat_output(f, inputs).data.astype(np.float64)
+            flat[i] = original
+            columns.append((plus - minus) / (2 * eps))
+        jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians
 
 

@@ -265,7 +265,7 @@ def grad(
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if not isinstance(grad_outputs, (list, tuple)):  # None, or one gradient for one output
         grad_outputs = [grad_outputs] * len(outputs)
     grad_outputs = list(grad_outputs)
     if len(grad_outputs) != len(outputs):

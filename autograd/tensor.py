@@ -706,7 +706,7 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
-        raise ShapeError(f"{op.name}: {detail} ({error})") from None
+        raise ShapeError(f"{op.name}: {detail}") from error
     out = Tensor.__new__(Tensor)
     out._data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = out.name = None
