@@ -16,14 +16,14 @@ Read in this order to see how backpropagation works:
 Tensor(12.)
 """
 
+from autograd import functional  # noqa: E402
 from autograd.engine import GraphFreedError, InPlaceModificationError
 from autograd.function import Node, Op
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from autograd.operations import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
 from autograd.operations import __all__ as _operation_names
 from autograd.tensor import ShapeError, Tensor
-from autograd import functional  # noqa: E402
-from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
 __version__ = "0.1.0"
 

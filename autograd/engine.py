@@ -21,9 +21,8 @@ differentiated again.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
-
-import numpy as np
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 class GraphFreedError(RuntimeError):

@@ -11,7 +11,8 @@ The state is one process-wide flag (PyTorch keeps one per thread).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,7 +11,8 @@ Tensor([ 0.54030231, -0.41614684])
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
