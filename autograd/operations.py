@@ -21,7 +21,9 @@ from autograd.ops import shape as sh
 from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor
 
 
-def tensor(data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+def tensor(
+    data: ArrayLike, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+) -> Tensor:
     """Make a Tensor (the same as ``Tensor(...)``)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 

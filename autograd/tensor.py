@@ -833,7 +833,8 @@ _UFUNCS: dict[Any, Callable] = {
 
 
 def _where(condition: Any, a: Any, b: Any) -> Tensor:
-    return _apply(ew.where, (Tensor._leaf(np.asarray(_as_array(condition), dtype=bool)), _tensor(a), _tensor(b)))
+    mask = Tensor._leaf(np.asarray(_as_array(condition), dtype=bool))
+    return _apply(ew.where, (mask, _tensor(a), _tensor(b)))
 
 
 def _tensor(value: Any) -> Tensor:
