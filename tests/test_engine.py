@@ -1,0 +1,487 @@
+"""The engine's contract: tensors, backward semantics, graph lifetime, grad mode, hooks,
+higher-order derivatives. Expected values are closed-form derivatives."""
+
+import gc
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd
+from autograd import GraphFreedError, InPlaceModificationError, ShapeError, Tensor
+from autograd.functional import hessian, hvp, jacobian, vjp
+
+# ---- the Tensor --------------------------------------------------------------------
+
+
+def test_python_numbers_become_float64_and_arrays_keep_dtype():
+    assert Tensor(2).dtype == np.float64
+    assert Tensor([1, 2, 3]).dtype == np.float64
+    assert Tensor(2.5).dtype == np.float64
+    assert Tensor(np.ones(3, dtype=np.float32)).dtype == np.float32
+    assert Tensor(np.arange(3)).dtype == np.arange(3).dtype  # integer arrays stay integer
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor(np.arange(3), requires_grad=True)
+
+
+def test_attributes_and_conversions():
+    t = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="w")
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.dtype == np.float64
+    assert t.is_leaf and t.grad_fn is None and t.grad is None and t.name == "w"
+    assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert np.asarray(t) is t.data and t.numpy() is t.data
+    assert Tensor(3.5).item() == 3.5 and float(Tensor(2.0)) == 2.0
+    assert len(t) == 2 and [r.shape for r in t] == [(3,), (3,)]
+    y = t * 2
+    assert not y.is_leaf and y.grad_fn.name == "mul" and y.grad_fn.inputs[0] is t
+    with pytest.raises(ValueError, match="one element"):
+        t.item()
+
+
+def test_repr_is_readable():
+    assert repr(Tensor(2.0)) == "Tensor(2.)"
+    assert repr(Tensor(2.0, requires_grad=True)) == "Tensor(2., requires_grad=True)"
+    assert "grad_fn=<MulBackward>" in repr(Tensor(2.0, requires_grad=True) * 3)
+    assert "dtype=float32" in repr(Tensor(np.float32(1)))
+    big = repr(Tensor(np.zeros((100, 100))))
+    assert "..." in big and len(big) < 600  # summarised, never a wall of numbers
+
+
+def test_scalar_micrograd_use_case():
+    x = Tensor(2.0, requires_grad=True)
+    y = Tensor(3.0, requires_grad=True)
+    z = x * y + x.sin()
+    z.backward()
+    assert x.grad.item() == pytest.approx(3.0 + np.cos(2.0), abs=1e-15)
+    assert y.grad.item() == pytest.approx(2.0, abs=1e-15)
+
+
+def test_ndarray_operand_on_the_left_records_a_node():
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = np.array([2.0, 3.0, 4.0]) * w
+    assert isinstance(out, Tensor) and out.grad_fn is not None
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 3.0, 4.0])
+    z = np.sin(w)  # numpy functions dispatch to the engine too
+    assert isinstance(z, Tensor) and z.grad_fn.name == "sin"
+
+
+def test_float32_stays_float32_through_ops_and_gradients():
+    w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    y = (w * 2.0 + 1).sigmoid().sum()
+    assert y.dtype == np.float32
+    y.backward()
+    assert w.grad.dtype == np.float32
+
+
+def test_comparisons_give_boolean_tensors_outside_the_graph():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    mask = x > 0
+    assert mask.dtype == bool and not mask.requires_grad and mask.grad_fn is None
+    assert (x == x).tolist() == [True, True]
+    assert ((x > 0) & (x < 5)).tolist() == [True, False]
+
+
+# ---- backward ----------------------------------------------------------------------
+
+
+def test_tensor_used_twice_gets_the_sum():
+    a = Tensor(3.0, requires_grad=True)
+    (a + a).backward()
+    assert a.grad.item() == 2.0
+    b = Tensor(3.0, requires_grad=True)
+    (b * b * b).backward()  # 3 b^2
+    assert b.grad.item() == 27.0
+
+
+def test_gradients_accumulate_across_backward_calls_until_reset():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * 3).sum().backward()
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3 + 2, 3 + 4])
+    w.grad = None
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3, 3])
+
+
+def test_leaf_gradients_do_not_alias_each_other():
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # add hands the same gradient array to both inputs
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+
+
+def test_nonscalar_output_needs_a_gradient():
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"non-scalar output of shape \(2,\)"):
+        y.backward()
+    with pytest.raises(ShapeError, match=r"gradient of shape \(3,\) does not match output of shape \(2,\)"):
+        y.backward(np.ones(3))
+
+
+def test_vector_backward_with_gradient_argument():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    y.backward(gradient=np.array([1.0, 0.5, 0.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 0.0])
+
+
+def test_backward_on_a_constant_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor(2.0) * 3).backward()
+
+
+def test_second_backward_through_freed_graph_says_retain_graph():
+    x = Tensor(2.0, requires_grad=True)
+    y = x.exp() * 3
+    y.backward()
+    with pytest.raises(GraphFreedError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_repeated_backward():
+    x = Tensor(2.0, requires_grad=True)
+    y = x.exp() * 3
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == pytest.approx(2 * 3 * np.exp(2.0))
+
+
+def test_graph_shared_by_two_losses_needs_retain_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x.tanh()
+    h.sum().backward()
+    with pytest.raises(GraphFreedError):
+        (h * 2).sum().backward()
+
+
+def test_leaf_backward():
+    x = Tensor(2.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_million_op_chain_backprops_without_recursion():
+    x = Tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1e-6
+    y.backward()
+    assert x.grad.item() == 1.0
+    assert y.item() == pytest.approx(2.0)
+    del y  # freeing a million-deep graph must not overflow the C stack either
+
+
+# ---- in-place changes and versions -------------------------------------------------
+
+
+def test_sgd_update_through_data_is_allowed():
+    w = Tensor([1.0, -1.0], requires_grad=True)
+    for _ in range(3):
+        loss = (w * w).sum()
+        loss.backward()
+        w.data -= 0.25 * w.grad.data  # the seeds' update rule
+        w.grad = None
+    np.testing.assert_allclose(w.data, [0.125, -0.125])
+
+
+def test_changing_a_saved_input_before_backward_is_detected():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.data -= 1  # the gradient 2w would now use the wrong w
+    with pytest.raises(InPlaceModificationError, match="mul: an input of shape \\(2,\\) was modified"):
+        loss.backward()
+
+
+def test_changing_a_saved_output_before_backward_is_detected():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # exp's backward uses its own output
+    with autograd.no_grad():
+        y.add_(1.0)
+    with pytest.raises(InPlaceModificationError, match="exp: its output"):
+        y.backward(np.ones(2))
+
+
+def test_inplace_on_leaf_requiring_grad_while_recording_is_refused():
+    w = Tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w += 1
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w.mul_(2)
+    with autograd.no_grad():
+        w -= 0.5
+        w.mul_(2)
+    np.testing.assert_array_equal(w.data, [1.0])
+    assert w._version == 2
+
+
+def test_augmented_assignment_inside_graph_is_out_of_place():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    before = y
+    y += x  # rebinds y to a new node; the old node is untouched
+    assert y is not before and before.item() == 6.0
+    y.backward()
+    assert x.grad.item() == 4.0
+
+
+# ---- graph lifetime ----------------------------------------------------------------
+
+
+def test_nodes_do_not_reference_their_outputs():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    node = y.grad_fn
+    ref = weakref.ref(y)
+    del y
+    assert ref() is None  # freed by reference counting alone: no cycle through the node
+    assert node.inputs[0] is x
+
+
+def test_training_loop_memory_is_flat_without_the_garbage_collector():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((8, 4)) * 0.1, requires_grad=True)
+    b = Tensor(np.zeros(4), requires_grad=True)
+    x = Tensor(rng.standard_normal((16, 8)))
+    target = Tensor(rng.standard_normal((16, 4)))
+
+    def step():
+        loss = (((x @ w + b).tanh() - target) ** 2).mean()
+        loss.backward()
+        w.data -= 0.1 * w.grad.data
+        b.data -= 0.1 * b.grad.data
+        w.grad = b.grad = None
+
+    gc.collect()
+    gc.disable()
+    try:
+        # Warm up past CPython's free lists (up to 2000 tuples of each size), which
+        # tracemalloc counts as allocated while they fill.
+        tracemalloc.start()
+        for _ in range(2500):
+            step()
+        base, _ = tracemalloc.get_traced_memory()
+        for i in range(1000):
+            step()
+            if i == 99:
+                after_100, _ = tracemalloc.get_traced_memory()
+        after_1000, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert gc.collect() == 0  # nothing was left for the cycle collector
+    finally:
+        gc.enable()
+    assert after_1000 - after_100 < 16_384, (base, after_100, after_1000)
+
+
+def test_topological_order_is_deterministic():
+    def build():
+        a = Tensor(1.0, requires_grad=True, name="a")
+        b = Tensor(2.0, requires_grad=True, name="b")
+        c = a * b
+        d = c + a
+        return (d * c).sin()
+
+    def labels():
+        order = autograd.engine.topological_order([build()])
+        return [t.grad_fn.name if t.grad_fn else t.name for t in order]
+
+    first = labels()
+    assert first[0] == "sin" and set(first[-2:]) == {"a", "b"}
+    for _ in range(5):
+        assert labels() == first
+
+
+# ---- grad mode ---------------------------------------------------------------------
+
+
+def test_no_grad_records_nothing_and_restores_state():
+    x = Tensor(1.0, requires_grad=True)
+    with autograd.no_grad():
+        y = x * 2
+        assert not autograd.is_grad_enabled()
+        with autograd.enable_grad():
+            z = x * 2
+    assert autograd.is_grad_enabled()
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.grad_fn is not None
+
+    with pytest.raises(ValueError), autograd.no_grad():
+        raise ValueError
+    assert autograd.is_grad_enabled()
+
+
+def test_grad_mode_decorators():
+    @autograd.no_grad()
+    def evaluate(t):
+        return t * 2
+
+    @autograd.enable_grad()
+    def train(t):
+        return t * 2
+
+    x = Tensor(1.0, requires_grad=True)
+    assert evaluate(x).grad_fn is None
+    with autograd.no_grad():
+        assert train(x).grad_fn is not None
+    assert autograd.is_grad_enabled()
+
+    @autograd.set_grad_enabled(False)
+    def frozen(t):
+        return t * 2
+
+    assert autograd.is_grad_enabled()  # decorating does not switch the mode
+    assert frozen(x).grad_fn is None
+    with autograd.set_grad_enabled(False):
+        assert not autograd.is_grad_enabled()
+    assert autograd.is_grad_enabled()
+
+
+def test_detach_and_requires_grad_():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert d.is_leaf and not d.requires_grad
+    np.testing.assert_array_equal(d.data, [2.0, 4.0])
+    c = Tensor([1.0]).requires_grad_()
+    assert c.requires_grad
+    with pytest.raises(RuntimeError, match="leaf"):
+        (x * 2).requires_grad = False
+
+
+# ---- hooks and retain_grad ---------------------------------------------------------
+
+
+def test_retain_grad_keeps_inner_gradient():
+    x = Tensor(2.0, requires_grad=True)
+    h = (x * 3).retain_grad()
+    (h * h).backward()
+    assert h.grad.item() == 12.0  # d(h^2)/dh = 2h
+    assert x.grad.item() == 36.0
+
+
+def test_hook_sees_and_can_replace_the_gradient():
+    x = Tensor(2.0, requires_grad=True)
+    h = x * 3
+    seen = []
+    h.register_hook(lambda g: seen.append(g.item()))
+    remove = h.register_hook(lambda g: g * 0.5)
+    (h * h).backward(retain_graph=True)
+    assert seen == [12.0]
+    assert x.grad.item() == 18.0  # 3 * (12 * 0.5)
+    remove()
+    x.grad = None
+    (h * h).backward()
+    assert x.grad.item() == 36.0
+
+
+def test_leaf_hook_fires_once_with_the_total():
+    x = Tensor(2.0, requires_grad=True)
+    calls = []
+    x.register_hook(lambda g: calls.append(g.item()))
+    (x * 3 + x * 4).backward()
+    assert calls == [7.0]
+
+
+# ---- higher order ------------------------------------------------------------------
+
+
+def test_second_and_third_derivatives_of_sin():
+    for v in [-1.3, 0.0, 0.5, 2.0]:
+        x = Tensor(v, requires_grad=True)
+        (d1,) = autograd.grad(x.sin(), x, create_graph=True)
+        (d2,) = autograd.grad(d1, x, create_graph=True)
+        (d3,) = autograd.grad(d2, x)
+        assert d1.item() == pytest.approx(np.cos(v), abs=1e-15)
+        assert d2.item() == pytest.approx(-np.sin(v), abs=1e-15)
+        assert d3.item() == pytest.approx(-np.cos(v), abs=1e-15)
+
+
+def test_backward_with_create_graph_leaves_differentiable_grad():
+    x = Tensor(1.5, requires_grad=True)
+    (x**4).backward(create_graph=True)
+    g = x.grad  # 4 x^3, itself a graph
+    assert g.requires_grad
+    x.grad = None
+    g.backward()
+    assert x.grad.item() == pytest.approx(12 * 1.5**2)
+
+
+def test_hessian_vector_product_matches_closed_form():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 4))
+    q = a @ a.T  # f(x) = x^T Q x / 2 + sum(sin x): H = Q - diag(sin x)
+    x0 = rng.standard_normal(4)
+    v = rng.standard_normal(4)
+
+    def f(t):
+        return (t @ Tensor(q) @ t) * 0.5 + t.sin().sum()
+
+    expected = q @ v - np.sin(x0) * v
+    np.testing.assert_allclose(hvp(f, Tensor(x0), v).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(hessian(f, Tensor(x0)).data, q - np.diag(np.sin(x0)), rtol=1e-12)
+
+
+def test_jacobian_and_vjp():
+    x0 = np.array([0.3, -0.7, 1.1])
+    jac = jacobian(lambda t: t.exp() * t.sum(), Tensor(x0))
+    expected = np.diag(np.exp(x0)) * x0.sum() + np.outer(np.exp(x0), np.ones(3))
+    np.testing.assert_allclose(jac.data, expected, rtol=1e-13)
+    out, g = vjp(lambda t: t * t, Tensor(x0), np.ones(3))
+    np.testing.assert_allclose(g.data, 2 * x0)
+    ja, jb = jacobian(lambda a, b: a * b, (Tensor(x0), Tensor(2 * x0)))
+    np.testing.assert_allclose(ja.data, np.diag(2 * x0))
+    np.testing.assert_allclose(jb.data, np.diag(x0))
+
+
+# ---- autograd.grad -----------------------------------------------------------------
+
+
+def test_grad_returns_gradients_without_touching_dot_grad():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    y = h.sum()
+    gx, gh = autograd.grad(y, [x, h])
+    np.testing.assert_array_equal(gx.data, [2.0, 4.0])
+    np.testing.assert_array_equal(gh.data, [1.0, 1.0])
+    assert x.grad is None
+
+
+def test_grad_unused_input():
+    x = Tensor(1.0, requires_grad=True)
+    unused = Tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        autograd.grad(x * 2, [x, unused], retain_graph=True)
+    gx, gu = autograd.grad(x * 2, [x, unused], allow_unused=True)
+    assert gx.item() == 2.0 and gu is None
+
+
+def test_grad_of_several_outputs_with_grad_outputs():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (g,) = autograd.grad([x * 2, x * x], x, grad_outputs=[np.ones(2), np.array([1.0, 0.0])])
+    np.testing.assert_array_equal(g.data, [2 + 2, 2 + 0])
+
+
+# ---- errors name the op and the shapes --------------------------------------------
+
+
+def test_shape_errors_name_op_and_shapes():
+    with pytest.raises(ShapeError, match=r"^matmul: shapes \(3, 4\) and \(5, 2\) do not align"):
+        Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ShapeError, match=r"^add: shapes \(3,\) and \(4,\) cannot be broadcast"):
+        Tensor(np.ones(3)) + np.ones(4)
+    with pytest.raises(ShapeError, match=r"^reshape: shape \(2, 3\)"):
+        Tensor(np.ones((2, 3))).reshape(4, 2)
+    with pytest.raises(ShapeError, match=r"^concat: shapes \(2, 3\) and \(2, 4\)"):
+        autograd.concat([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))])
+    with pytest.raises(ShapeError, match=r"permute"):
+        Tensor(np.ones((2, 3))).permute(0, 0)
+
+
+def test_unsupported_numpy_function_is_a_clear_error():
+    with pytest.raises(TypeError, match="numpy.cumsum is not supported on Tensors"):
+        np.cumsum(Tensor([1.0, 2.0], requires_grad=True))
