@@ -1,18 +1,19 @@
-"""The backward pass: walk the graph in reverse topological order, applying the chain rule.
+"""The backward pass: visit the graph from the output back to the leaves, applying the chain rule.
 
 Given output tensors and the gradients flowing into them, ``run_backward``:
 
-1. orders every tensor that needs a gradient so that each comes after all tensors
-   computed from it (``topological_order``, an iterative depth-first search: no
+1. collects every tensor that needs a gradient and can be reached from the outputs
+   through ``tensor.grad_fn.inputs`` (``reachable``: an explicit stack, no
    recursion, so a chain of a million ops is fine);
-2. visits them in that order, keeping a dictionary of the gradients found so far.
-   A tensor's gradient is complete when it is visited, because everything that used
-   it was visited first; it is popped from the dictionary (so memory is released as
-   the pass goes), passed to the tensor's hooks, and either handed to its node's
-   ``backward`` rule (inner tensors) or added to ``.grad`` (leaves);
-3. sums each rule's result back to the shape of the input it belongs to
-   (``sum_to``: the one place where broadcasting is undone) and adds it into the
-   dictionary, so a tensor used twice receives the sum of both gradients.
+2. visits the computed (non-leaf) tensors from the most recent to the oldest by their
+   node's clock tick. Every input was made before the op that used it, so a tensor is
+   visited only after everything computed from it: its gradient is complete. It is
+   popped from the dictionary of gradients (memory is released as the pass goes),
+   passed to the tensor's hooks and to its node's ``backward`` rule;
+3. sums each rule's result back to the shape of the input it belongs to (``sum_to``:
+   the one place where broadcasting is undone) and adds it into the dictionary, so a
+   tensor used twice receives the sum of both gradients;
+4. finally adds each leaf's total into its ``.grad``.
 
 With ``create_graph=False`` gradients are plain numpy arrays. With ``create_graph=True``
 they are Tensors and the rules see Tensors, so the pass itself is recorded and can be
@@ -23,6 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+import numpy as np  # noqa: F401  (used by the doctests)
+
+from autograd.function import last_change
 
 
 class GraphFreedError(RuntimeError):
@@ -58,31 +63,40 @@ def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-def topological_order(roots: Iterable[Any]) -> list[Any]:
-    """Tensors reachable from ``roots`` that need gradients, each after all its consumers.
+def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """The tensors that need gradients on paths into ``roots``: ``(computed, leaves)``.
 
-    Iterative post-order depth-first search over ``tensor.grad_fn.inputs``, reversed.
-    Inputs are visited in argument order, so the order is the same on every run.
+    Both lists are in the order first reached, which is the same on every run.
     """
-    post_order: list[Any] = []
+    computed: list[Any] = []
+    leaves: list[Any] = []
     seen: set[int] = set()
-    stack = [(root, False) for root in roots]
+    stack = list(roots)
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            post_order.append(tensor)
-            continue
+        tensor = stack.pop()
         if id(tensor) in seen:
             continue
         seen.add(id(tensor))
-        stack.append((tensor, True))
         node = tensor.grad_fn
-        if node is not None:
-            for parent in reversed(node.inputs):
-                if parent.requires_grad and id(parent) not in seen:
-                    stack.append((parent, False))
-    post_order.reverse()
-    return post_order
+        if node is None:
+            leaves.append(tensor)
+            continue
+        computed.append(tensor)
+        for parent in node.inputs:
+            if parent._requires_grad and id(parent) not in seen:
+                stack.append(parent)
+    return computed, leaves
+
+
+def _clock_of(tensor: Any) -> int:
+    return tensor.grad_fn.clock
+
+
+def topological_order(roots: Iterable[Any]) -> list[Any]:
+    """Reachable tensors, each before the tensors it was computed from (leaves last)."""
+    computed, leaves = reachable(roots)
+    computed.sort(key=_clock_of, reverse=True)
+    return computed + leaves
 
 
 def run_backward(
@@ -107,53 +121,74 @@ def run_backward(
     Returns:
         ``{id(tensor): gradient}`` for the captured tensors (empty otherwise).
     """
-    wanted = {id(t) for t in capture} if capture is not None else None
-    captured: dict[int, Any] = {}
     grads: dict[int, Any] = {}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, id(root), grad)
+    wanted = {id(t) for t in capture} if capture is not None else set()
+    captured: dict[int, Any] = {}
+    changed_since = last_change()
+    computed, leaves = reachable(roots)
+    computed.sort(key=_clock_of, reverse=True)
 
-    for tensor in topological_order(roots):
+    for tensor in computed:
         grad = grads.pop(id(tensor), None)
         if grad is None:  # no path from the roots carries a gradient here
             continue
         if tensor._hooks:
             grad = tensor._run_hooks(grad, create_graph)
-        node = tensor.grad_fn
-        if wanted is not None:
+        if wanted:
             if id(tensor) in wanted:
                 captured[id(tensor)] = grad
                 if len(captured) == len(wanted):
-                    break  # everything asked for is known; the rest of the graph is not needed
-        elif node is None:
-            tensor._accumulate_grad(grad, create_graph)
+                    return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
             tensor._accumulate_grad(grad, create_graph)
-        if node is None:
-            continue
-
+        node = tensor.grad_fn
         if node.spent:
             raise GraphFreedError(
                 f"backward through the graph a second time (at {node.name}): its node was "
                 "consumed by an earlier backward pass; pass retain_graph=True to the first "
                 "backward() if you need to backpropagate through it again"
             )
-        _check_versions(tensor, node)
+        if changed_since > node.clock:  # some tensor was changed in place after this op ran
+            _check_unchanged(tensor, node)
         inputs = node.inputs
         if create_graph:
             input_grads = node.op.backward(grad, tensor, *inputs)
-        else:
-            input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
+        else:  # arrays (0-d ones as numpy scalars, as in forward)
+            out = tensor._data
+            input_grads = node.op.backward(
+                grad,
+                out if out.ndim else out[()],
+                *[t._data if t._data.ndim else t._data[()] for t in inputs],
+            )
         if len(input_grads) != len(inputs):
             raise RuntimeError(
                 f"{node.name}: backward returned {len(input_grads)} gradients "
                 f"for {len(inputs)} inputs"
             )
         for parent, parent_grad in zip(inputs, input_grads):
-            if parent_grad is not None and parent.requires_grad:
-                _accumulate(grads, id(parent), sum_to(parent_grad, parent._data.shape))
+            if parent_grad is not None and parent._requires_grad:
+                shape = parent._data.shape
+                if parent_grad.shape != shape:
+                    parent_grad = sum_to(parent_grad, shape)
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             node.spent = True
+
+    for leaf in leaves:
+        grad = grads.pop(id(leaf), None)
+        if grad is None:
+            continue
+        if leaf._hooks:
+            grad = leaf._run_hooks(grad, create_graph)
+        if wanted:
+            if id(leaf) in wanted:
+                captured[id(leaf)] = grad
+        else:
+            leaf._accumulate_grad(grad, create_graph)
     return captured
 
 
@@ -162,15 +197,14 @@ def _accumulate(grads: dict[int, Any], key: int, grad: Any) -> None:
     grads[key] = grad if previous is None else previous + grad
 
 
-def _check_versions(tensor: Any, node: Any) -> None:
-    if tensor._version == 0 and all(
-        t._version == v for t, v in zip(node.inputs, node.versions)
-    ):
+def _check_unchanged(tensor: Any, node: Any) -> None:
+    """Raise if the node's output or an input was changed in place after the node ran."""
+    changed = [t for t in node.inputs if t._modified_at > node.clock]
+    if tensor._modified_at <= node.clock and not changed:
         return
-    changed = [t for t, v in zip(node.inputs, node.versions) if t._version != v]
     what = "its output" if not changed else f"an input of shape {changed[0].shape}"
     raise InPlaceModificationError(
         f"{node.name}: {what} was modified in place after the operation ran "
-        "(version counter changed), so its gradient would be wrong; compute the "
-        "backward pass before changing it, or change a copy"
+        "(its version changed), so its gradient would be wrong; run backward before "
+        "changing it, or change a copy"
     )

@@ -18,10 +18,19 @@ every input's gradient back to that input's shape, in one place
 (``autograd.engine.sum_to``).
 
 A ``Node`` is one *use* of an op in a graph: the op, the input tensors it was applied
-to, and their version counters at that moment (so an in-place change made before the
-backward pass is caught, not silently used). A tensor's ``grad_fn`` is its Node.
-Nodes never point at their output tensor, so tensors and nodes form no reference
-cycles and a graph is freed as soon as its output is dropped.
+to, and the time it ran on the engine's *clock*. The clock ticks once for every
+recorded op and once for every in-place change of a tensor. That gives two things:
+
+* an order: a node's inputs were made before it, so they have earlier times, and
+  visiting nodes from the latest to the earliest is a reverse topological order
+  (the backward pass needs nothing more);
+* a version check: a tensor changed in place remembers the tick of the change; if
+  that is later than a node that used the tensor, the node's gradient would be
+  computed from the wrong value, and the backward pass stops with an error instead.
+
+A tensor's ``grad_fn`` is its Node. Nodes never point at their output tensor, so
+tensors and nodes form no reference cycles and a graph is freed as soon as its
+output is dropped.
 """
 
 from __future__ import annotations
@@ -49,8 +58,13 @@ class Op:
     ...         return x * x
     ...     def backward(self, grad, out, x):
     ...         return (2 * x * grad,)
-    >>> Square()(np.array(3.0))
-    array(9.)
+    >>> Square()(np.array([3.0]))
+    array([9.])
+    >>> from autograd import Tensor
+    >>> x = Tensor(3.0, requires_grad=True)
+    >>> Square()(x).backward()
+    >>> x.grad
+    Tensor(6.)
     """
 
     name = "op"
@@ -74,6 +88,23 @@ class Op:
         return f"<op {self.name}>"
 
 
+_clock = 0  # ticks for every recorded op and every in-place change
+_last_change = 0  # the tick of the latest in-place change
+
+
+def tick_change() -> int:
+    """Advance the clock for an in-place change of a tensor; returns its tick."""
+    global _clock, _last_change
+    _clock += 1
+    _last_change = _clock
+    return _clock
+
+
+def last_change() -> int:
+    """The tick of the latest in-place change (nodes made after it saw current values)."""
+    return _last_change
+
+
 class Node:
     """One application of an op in the graph (a tensor's ``grad_fn``).
 
@@ -81,19 +112,20 @@ class Node:
         op: the Op that was applied.
         inputs: the input tensors, in argument order (a tuple, so drawings and
             traversals are deterministic).
-        versions: each input's version counter when the op ran.
+        clock: the tick when the op ran: later than all its inputs' nodes.
         spent: set once a backward pass has consumed this node without
             ``retain_graph=True``; a second pass through it is an error.
     """
 
-    __slots__ = ("op", "inputs", "versions", "spent", "scope", "__weakref__")
+    __slots__ = ("op", "inputs", "clock", "spent", "__weakref__")
 
-    def __init__(self, op: Op, inputs: tuple, versions: tuple) -> None:
+    def __init__(self, op: Op, inputs: tuple) -> None:
+        global _clock
+        _clock += 1
         self.op = op
         self.inputs = inputs
-        self.versions = versions
+        self.clock = _clock
         self.spent = False
-        self.scope = None  # optional label, e.g. an RNN time step, for drawings
 
     @property
     def name(self) -> str:

@@ -68,15 +68,14 @@ def numeric_jacobian(
     wanted = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     jacobians = []
     for t in wanted:
-        flat = t.data.reshape(-1)  # a view: writing to it perturbs the input
         columns = []
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
+        for index in np.ndindex(t.shape):  # indexes t.data itself, whatever its memory layout
+            original = t.data[index]
+            t.data[index] = original + eps
             plus = _flat_output(f, inputs).data.astype(np.float64)
-            flat[i] = original - eps
+            t.data[index] = original - eps
             minus = _flat_output(f, inputs).data.astype(np.float64)
-            flat[i] = original
+            t.data[index] = original
             columns.append((plus - minus) / (2 * eps))
         jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
-from autograd.function import Node, Op
+from autograd.function import Node, Op, tick_change
 from autograd.ops import elementwise as ew
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
@@ -69,6 +69,7 @@ class Tensor:
         "_requires_grad",
         "name",
         "_version",
+        "_modified_at",
         "_retains_grad",
         "_hooks",
         "__weakref__",
@@ -99,6 +100,7 @@ class Tensor:
         self._requires_grad = False
         self.name = name
         self._version = 0
+        self._modified_at = 0
         self._retains_grad = False
         self._hooks: tuple | list = ()
         if requires_grad:
@@ -114,7 +116,12 @@ class Tensor:
     @data.setter
     def data(self, value: ArrayLike) -> None:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._bump_version()
+
+    def _bump_version(self) -> None:
+        """Record an in-place change: graphs that used the old value can no longer backprop."""
         self._version += 1
+        self._modified_at = tick_change()
 
     @property
     def requires_grad(self) -> bool:
@@ -297,7 +304,7 @@ class Tensor:
         )
         if not recording:
             ufunc(self._data, _as_array(other), out=self._data, casting="same_kind")
-            self._version += 1
+            self._bump_version()
             return self
         if self.grad_fn is None and self._requires_grad:
             raise RuntimeError(
@@ -335,7 +342,7 @@ class Tensor:
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
             )
         ufunc(self._data, _as_array(other), out=self._data, casting="same_kind")
-        self._version += 1
+        self._bump_version()
         return self
 
     # ---- comparisons and logic: boolean tensors, outside the graph ----------------
@@ -456,8 +463,8 @@ class Tensor:
     def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
         """Variance; ``correction=1`` (the default, as in PyTorch) divides by n - 1."""
         centred = self - self.mean(axis, keepdims=True)
-        count = _count(self.shape, axis)
-        return (centred * centred).sum(axis, keepdims) * (1.0 / max(count - correction, 0))
+        dof = max(_count(self.shape, axis) - correction, 0)  # 0 gives inf/nan, as in PyTorch
+        return (centred * centred).sum(axis, keepdims) / float(dof)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _apply(red.Max(axis, keepdims), (self,))
@@ -671,7 +678,7 @@ class Tensor:
         t._data = array if type(array) is np.ndarray else np.asarray(array)
         t.grad = t.grad_fn = t.name = None
         t._requires_grad = t._retains_grad = False
-        t._version = 0
+        t._version = t._modified_at = 0
         t._hooks = ()
         return t
 
@@ -700,10 +707,19 @@ class Tensor:
 # ---- the one place where operations run and are recorded -------------------------
 
 
+def operand(array: np.ndarray) -> Any:
+    """An array as an op sees it: 0-d arrays become numpy scalars.
+
+    Same dtype and values; numpy computes on scalars about eight times faster than on
+    0-d arrays, which is what scalar (micrograd-style) graphs are made of.
+    """
+    return array if array.ndim else array[()]
+
+
 def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Run ``op`` on the inputs' data; if any input requires grad, record a Node."""
     try:
-        data = op.forward(*[t._data for t in inputs])
+        data = op.forward(*[t._data if t._data.ndim else t._data[()] for t in inputs])
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
@@ -711,13 +727,13 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     out = Tensor.__new__(Tensor)
     out._data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = out.name = None
-    out._version = 0
+    out._version = out._modified_at = 0
     out._retains_grad = False
     out._hooks = ()
     if grad_mode._enabled:
         for t in inputs:
             if t._requires_grad:
-                out.grad_fn = Node(op, inputs, tuple([t._version for t in inputs]))
+                out.grad_fn = Node(op, inputs)
                 out._requires_grad = True
                 return out
     out.grad_fn = None
@@ -727,8 +743,12 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
 
 def _lift(value: ArrayLike, like: Tensor) -> Tensor:
     """A constant operand as a Tensor; Python numbers take a float tensor's dtype."""
+    if type(value) is Tensor:
+        return value
     if isinstance(value, Tensor):
         return value
+    if type(value) is float and like._data.dtype == np.float64:
+        return Tensor._leaf(np.float64(value))
     if isinstance(value, (float, int)) and like._data.dtype.kind == "f":
         return Tensor._leaf(np.asarray(value, dtype=like._data.dtype))
     return Tensor._leaf(np.asarray(value))
