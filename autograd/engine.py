@@ -70,20 +70,20 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     """
     computed: list[Any] = []
     leaves: list[Any] = []
-    seen: set[int] = set()
+    seen: set[Any] = set()  # tensors hash by identity
     stack = list(roots)
     while stack:
         tensor = stack.pop()
-        if id(tensor) in seen:
+        if tensor in seen:
             continue
-        seen.add(id(tensor))
+        seen.add(tensor)
         node = tensor.grad_fn
         if node is None:
             leaves.append(tensor)
             continue
         computed.append(tensor)
         for parent in node.inputs:
-            if parent._requires_grad and id(parent) not in seen:
+            if parent._requires_grad and parent not in seen:
                 stack.append(parent)
     return computed, leaves
 
@@ -119,26 +119,29 @@ def run_backward(
             ``.grad`` (``Tensor.backward``).
 
     Returns:
-        ``{id(tensor): gradient}`` for the captured tensors (empty otherwise).
+        ``{tensor: gradient}`` for the captured tensors (empty otherwise).
     """
-    grads: dict[int, Any] = {}
+    # Keyed by the tensors themselves: Tensor keeps object identity as its hash (its
+    # == builds a comparison tensor, but dicts only call it on equal hashes, which
+    # distinct live objects never have).
+    grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
-        _accumulate(grads, id(root), grad)
-    wanted = {id(t) for t in capture} if capture is not None else set()
-    captured: dict[int, Any] = {}
+        _accumulate(grads, root, grad)
+    wanted = set(capture) if capture is not None else set()
+    captured: dict[Any, Any] = {}
     changed_since = last_change()
     computed, leaves = reachable(roots)
     computed.sort(key=_clock_of, reverse=True)
 
     for tensor in computed:
-        grad = grads.pop(id(tensor), None)
+        grad = grads.pop(tensor, None)
         if grad is None:  # no path from the roots carries a gradient here
             continue
         if tensor._hooks:
             grad = tensor._run_hooks(grad, create_graph)
         if wanted:
-            if id(tensor) in wanted:
-                captured[id(tensor)] = grad
+            if tensor in wanted:
+                captured[tensor] = grad
                 if len(captured) == len(wanted):
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
@@ -155,13 +158,8 @@ def run_backward(
         inputs = node.inputs
         if create_graph:
             input_grads = node.op.backward(grad, tensor, *inputs)
-        else:  # arrays (0-d ones as numpy scalars, as in forward)
-            out = tensor._data
-            input_grads = node.op.backward(
-                grad,
-                out if out.ndim else out[()],
-                *[t._data if t._data.ndim else t._data[()] for t in inputs],
-            )
+        else:
+            input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
         if len(input_grads) != len(inputs):
             raise RuntimeError(
                 f"{node.name}: backward returned {len(input_grads)} gradients "
@@ -172,27 +170,26 @@ def run_backward(
                 shape = parent._data.shape
                 if parent_grad.shape != shape:
                     parent_grad = sum_to(parent_grad, shape)
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = parent_grad if previous is None else previous + parent_grad
+                previous = grads.get(parent)
+                grads[parent] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             node.spent = True
 
     for leaf in leaves:
-        grad = grads.pop(id(leaf), None)
+        grad = grads.pop(leaf, None)
         if grad is None:
             continue
         if leaf._hooks:
             grad = leaf._run_hooks(grad, create_graph)
         if wanted:
-            if id(leaf) in wanted:
-                captured[id(leaf)] = grad
+            if leaf in wanted:
+                captured[leaf] = grad
         else:
             leaf._accumulate_grad(grad, create_graph)
     return captured
 
 
-def _accumulate(grads: dict[int, Any], key: int, grad: Any) -> None:
+def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:
     previous = grads.get(key)
     grads[key] = grad if previous is None else previous + grad
 

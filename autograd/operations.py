@@ -291,7 +291,7 @@ def grad(
         )
     results: list[Tensor | None] = []
     for i, t in enumerate(inputs):
-        g = found.get(id(t))
+        g = found.get(t)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

@@ -89,11 +89,13 @@ class Tensor:
         if isinstance(data, np.ndarray):
             array = data if dtype is None else data.astype(dtype)
         elif isinstance(data, np.generic):
-            array = np.asarray(data, dtype=dtype)
+            array = data if dtype is None else np.dtype(dtype).type(data)
         else:
             array = np.asarray(data, dtype=dtype)
             if dtype is None and array.dtype.kind in "iu":
                 array = array.astype(np.float64)  # Python numbers become float64
+            if array.ndim == 0:
+                array = array[()]
         self._data = array
         self.grad: Tensor | None = None
         self.grad_fn: Node | None = None
@@ -107,15 +109,24 @@ class Tensor:
             self.requires_grad = True
 
     # ---- attributes -------------------------------------------------------------
+    #
+    # ``_data`` is an ndarray, or, for 0-d values, possibly a numpy scalar of the same
+    # dtype: numpy computes on scalars several times faster than on 0-d arrays, and
+    # scalar graphs (micrograd's use case) are made of nothing else. ``.data`` always
+    # hands out an ndarray: a scalar is turned into a 0-d array on first access, and
+    # that array is kept, so writing into it changes the tensor.
 
     @property
     def data(self) -> np.ndarray:
         """The underlying array. Assigning to it (also ``t.data -= x``) bumps the version."""
-        return self._data
+        data = self._data
+        if type(data) is not np.ndarray:
+            data = self._data = np.asarray(data)
+        return data
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value._data if isinstance(value, Tensor) else _stored(np.asarray(value))
         self._bump_version()
 
     def _bump_version(self) -> None:
@@ -176,15 +187,15 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
-        return self._data
+        return self.data
 
     def tolist(self) -> Any:
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if dtype is not None and dtype != self._data.dtype:
-            return self._data.astype(dtype)
-        return self._data.copy() if copy else self._data
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __float__(self) -> float:
         return float(self.item())
@@ -204,7 +215,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(
-            self._data, separator=", " if self._data.ndim else " ", threshold=50,
+            self.data, separator=", " if self._data.ndim else " ", threshold=50,
             edgeitems=3, prefix="Tensor(",
         )
         extras = []
@@ -303,7 +314,7 @@ class Tensor:
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
         )
         if not recording:
-            ufunc(self._data, _as_array(other), out=self._data, casting="same_kind")
+            ufunc(self.data, _as_array(other), out=self.data, casting="same_kind")
             self._bump_version()
             return self
         if self.grad_fn is None and self._requires_grad:
@@ -341,7 +352,7 @@ class Tensor:
                 "in-place operation on a tensor that requires grad while recording; "
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
             )
-        ufunc(self._data, _as_array(other), out=self._data, casting="same_kind")
+        ufunc(self.data, _as_array(other), out=self.data, casting="same_kind")
         self._bump_version()
         return self
 
@@ -616,7 +627,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
-        return Tensor._leaf(self._data)
+        return Tensor._leaf(self.data)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (gradient passes through)."""
@@ -667,15 +678,15 @@ class Tensor:
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
             # a copy: a rule may hand the same array to several inputs (a + b)
-            self.grad = Tensor._leaf(np.array(grad, dtype=self._data.dtype))
+            self.grad = Tensor._leaf(_stored(np.array(grad, dtype=self._data.dtype)))
         else:
             self.grad._data = self.grad._data + grad
 
     @staticmethod
     def _leaf(array: Any) -> Tensor:
-        """Wrap an array without copying or converting (internal fast path)."""
+        """Wrap an array or numpy scalar without copying or converting (internal fast path)."""
         t = Tensor.__new__(Tensor)
-        t._data = array if type(array) is np.ndarray else np.asarray(array)
+        t._data = array if isinstance(array, (np.ndarray, np.generic)) else _stored(np.asarray(array))
         t.grad = t.grad_fn = t.name = None
         t._requires_grad = t._retains_grad = False
         t._version = t._modified_at = 0
@@ -707,25 +718,23 @@ class Tensor:
 # ---- the one place where operations run and are recorded -------------------------
 
 
-def operand(array: np.ndarray) -> Any:
-    """An array as an op sees it: 0-d arrays become numpy scalars.
-
-    Same dtype and values; numpy computes on scalars about eight times faster than on
-    0-d arrays, which is what scalar (micrograd-style) graphs are made of.
-    """
+def _stored(array: np.ndarray) -> Any:
+    """How data is kept: 0-d arrays as numpy scalars (same dtype and value)."""
     return array if array.ndim else array[()]
 
 
 def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Run ``op`` on the inputs' data; if any input requires grad, record a Node."""
     try:
-        data = op.forward(*[t._data if t._data.ndim else t._data[()] for t in inputs])
+        data = op.forward(*[t._data for t in inputs])
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
         raise ShapeError(f"{op.name}: {detail}") from error
     out = Tensor.__new__(Tensor)
-    out._data = data if type(data) is np.ndarray else np.asarray(data)
+    if type(data) is not np.ndarray and not isinstance(data, np.generic):
+        data = _stored(np.asarray(data))  # an op returned a Python number or a list
+    out._data = data
     out.grad = out.name = None
     out._version = out._modified_at = 0
     out._retains_grad = False
@@ -747,10 +756,8 @@ def _lift(value: ArrayLike, like: Tensor) -> Tensor:
         return value
     if isinstance(value, Tensor):
         return value
-    if type(value) is float and like._data.dtype == np.float64:
-        return Tensor._leaf(np.float64(value))
     if isinstance(value, (float, int)) and like._data.dtype.kind == "f":
-        return Tensor._leaf(np.asarray(value, dtype=like._data.dtype))
+        return Tensor._leaf(like._data.dtype.type(value))
     return Tensor._leaf(np.asarray(value))
 
 
