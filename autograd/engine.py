@@ -158,6 +158,10 @@ def run_backward(
         inputs = node.inputs
         if create_graph:
             input_grads = node.op.backward(grad, tensor, *inputs)
+        elif len(inputs) == 1:  # unary and binary ops, without building an argument list
+            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
+        elif len(inputs) == 2:
+            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
         else:
             input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
         if len(input_grads) != len(inputs):

@@ -726,7 +726,12 @@ def _stored(array: np.ndarray) -> Any:
 def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Run ``op`` on the inputs' data; if any input requires grad, record a Node."""
     try:
-        data = op.forward(*[t._data for t in inputs])
+        if len(inputs) == 2:  # most ops: skip building an argument list
+            data = op.forward(inputs[0]._data, inputs[1]._data)
+        elif len(inputs) == 1:
+            data = op.forward(inputs[0]._data)
+        else:
+            data = op.forward(*[t._data for t in inputs])
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
