@@ -18,7 +18,7 @@ Tensor(12.)
 
 from autograd import functional  # noqa: E402
 from autograd.engine import GraphFreedError, InPlaceModificationError
-from autograd.function import Node, Op
+from autograd.function import Node, Op, current_scope, scope
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from autograd.operations import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
@@ -31,6 +31,8 @@ __all__ = [
     "Tensor",
     "Op",
     "Node",
+    "scope",
+    "current_scope",
     "ShapeError",
     "GraphFreedError",
     "InPlaceModificationError",

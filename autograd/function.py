@@ -105,6 +105,42 @@ def last_change() -> int:
     return _last_change
 
 
+_scope: tuple[str, ...] | None = None  # labels of the enclosing ``scope`` blocks
+
+
+class scope:
+    """Label the nodes recorded inside the block, e.g. one RNN time step or one layer.
+
+    Graph drawings group a scope's nodes into one box. Scopes nest; a node records
+    the labels of all enclosing scopes, outermost first.
+
+    >>> from autograd import Tensor, scope
+    >>> x = Tensor(1.0, requires_grad=True)
+    >>> with scope("t=1"):
+    ...     y = x * 2
+    >>> y.grad_fn.scope
+    ('t=1',)
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = str(label)
+
+    def __enter__(self) -> scope:
+        global _scope
+        self._outer = _scope
+        _scope = (self.label,) if _scope is None else _scope + (self.label,)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _scope
+        _scope = self._outer
+
+
+def current_scope() -> tuple[str, ...] | None:
+    """The labels of the enclosing ``scope`` blocks, outermost first (None outside all)."""
+    return _scope
+
+
 class Node:
     """One application of an op in the graph (a tensor's ``grad_fn``).
 
@@ -113,11 +149,12 @@ class Node:
         inputs: the input tensors, in argument order (a tuple, so drawings and
             traversals are deterministic).
         clock: the tick when the op ran: later than all its inputs' nodes.
+        scope: the labels of the ``scope`` blocks it was recorded in, or None.
         spent: set once a backward pass has consumed this node without
             ``retain_graph=True``; a second pass through it is an error.
     """
 
-    __slots__ = ("op", "inputs", "clock", "spent", "__weakref__")
+    __slots__ = ("op", "inputs", "clock", "spent", "scope", "__weakref__")
 
     def __init__(self, op: Op, inputs: tuple) -> None:
         global _clock
@@ -126,6 +163,7 @@ class Node:
         self.inputs = inputs
         self.clock = _clock
         self.spent = False
+        self.scope = _scope
 
     @property
     def name(self) -> str:

@@ -485,3 +485,22 @@ def test_shape_errors_name_op_and_shapes():
 def test_unsupported_numpy_function_is_a_clear_error():
     with pytest.raises(TypeError, match="numpy.cumsum is not supported on Tensors"):
         np.cumsum(Tensor([1.0, 2.0], requires_grad=True))
+
+
+# ---- scopes (graph drawings group nodes by them) ----------------------------------
+
+
+def test_scopes_label_nodes_and_nest():
+    x = Tensor(1.0, requires_grad=True)
+    with autograd.scope("rnn"):
+        a = x * 2
+        with autograd.scope("t=1"):
+            b = a.sin()
+            assert autograd.current_scope() == ("rnn", "t=1")
+    c = b + 1
+    assert a.grad_fn.scope == ("rnn",)
+    assert b.grad_fn.scope == ("rnn", "t=1")
+    assert c.grad_fn.scope is None and autograd.current_scope() is None
+    with pytest.raises(KeyError), autograd.scope("broken"):
+        raise KeyError
+    assert autograd.current_scope() is None
