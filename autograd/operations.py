@@ -18,6 +18,7 @@ import numpy as np
 
 from autograd import engine, grad_mode
 from autograd.ops import shape as sh
+from autograd.ops.matmul import linear as _linear_op
 from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor
 
 
@@ -122,6 +123,28 @@ def tanh(x: ArrayLike) -> Tensor:
 
 def sigmoid(x: ArrayLike) -> Tensor:
     return _tensor(x).sigmoid()
+
+
+def softplus(x: ArrayLike) -> Tensor:
+    return _tensor(x).softplus()
+
+
+def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` as one graph node (weight of shape (out, in), as in PyTorch).
+
+    >>> import autograd, numpy as np
+    >>> w = autograd.Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> autograd.linear(np.arange(3.0), w, autograd.Tensor([0.5, -0.5]))
+    Tensor([3.5, 2.5], grad_fn=<LinearBackward>)
+    """
+    x = _tensor(x)
+    if x.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+        raise ShapeError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+            f"(expected {weight.shape[-1]} features in the last axis)"
+        )
+    inputs = (x, weight) if bias is None else (x, weight, _tensor(bias))
+    return _apply(_linear_op, inputs)
 
 
 def relu(x: ArrayLike) -> Tensor:

@@ -417,6 +417,10 @@ class Tensor:
         """σ(x) = 1 / (1 + e^-x), exact for any |x| (no overflow at x = -1000)."""
         return _apply(ew.sigmoid, (self,))
 
+    def softplus(self) -> Tensor:
+        """ln(1 + e^x), exact for any |x|; its derivative is σ(x)."""
+        return _apply(ew.softplus, (self,))
+
     def relu(self) -> Tensor:
         """max(x, 0); its gradient at exactly 0 is 0 (PyTorch's convention)."""
         return _apply(ew.relu, (self,))

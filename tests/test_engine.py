@@ -504,3 +504,32 @@ def test_scopes_label_nodes_and_nest():
     with pytest.raises(KeyError), autograd.scope("broken"):
         raise KeyError
     assert autograd.current_scope() is None
+
+
+# ---- fused and stable primitives used by nn -----------------------------------------
+
+
+@pytest.mark.parametrize("x_shape", [(4,), (5, 4), (2, 5, 4)])
+def test_linear_is_x_wT_plus_b_with_correct_gradients(x_shape):
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = Tensor(rng.standard_normal(3), requires_grad=True)
+    x = Tensor(rng.standard_normal(x_shape), requires_grad=True)
+    np.testing.assert_allclose(autograd.linear(x, w, b).data, x.data @ w.data.T + b.data, rtol=1e-14)
+    assert autograd.gradcheck(lambda x, w, b: autograd.linear(x, w, b), (x, w, b))
+    assert autograd.gradgradcheck(lambda x, w, b: autograd.linear(x, w, b).sin(), (x, w, b))
+    assert autograd.gradcheck(lambda x, w: autograd.linear(x, w), (x, w))
+    with pytest.raises(ShapeError, match=r"linear: input of shape \(2, 5\) does not fit weight of shape"):
+        autograd.linear(Tensor(np.ones((2, 5))), w)
+
+
+def test_softplus_is_stable_and_its_gradient_is_sigmoid():
+    z = Tensor([-1000.0, -3.0, 0.0, 2.0, 1000.0], requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out = z.softplus()
+    np.testing.assert_allclose(out.data, np.logaddexp(0, z.data), rtol=1e-15)
+    out.sum().backward()
+    np.testing.assert_allclose(z.grad.data, 1 / (1 + np.exp(-np.clip(z.data, -700, 700))), rtol=1e-15)
+    assert z.grad.data[2] == 0.5  # exactly σ(0), where relu/abs compositions give 0
+    x = Tensor(np.random.default_rng(1).standard_normal((3, 2)), requires_grad=True)
+    assert autograd.gradcheck(autograd.softplus, x) and autograd.gradgradcheck(autograd.softplus, x)

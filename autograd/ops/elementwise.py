@@ -180,6 +180,18 @@ class Sigmoid(Op):
         return (g * out * (1 - out),)
 
 
+class Softplus(Op):
+    """ln(1 + e^a), exact for any |a|; its derivative is σ(a)."""
+
+    name = "softplus"
+
+    def forward(self, a):
+        return np.logaddexp(0, a)
+
+    def backward(self, g, out, a):
+        return (g * sigmoid(a),)  # the Sigmoid op, on arrays or (create_graph) Tensors
+
+
 class ReLU(Op):
     """max(a, 0). Its derivative at exactly 0 is taken as 0, as in PyTorch."""
 
@@ -299,5 +311,5 @@ class Cast(Op):
 
 add, sub, mul, div, neg, pow_ = Add(), Sub(), Mul(), Div(), Neg(), Pow()
 exp, log, sqrt, abs_, sin, cos = Exp(), Log(), Sqrt(), Abs(), Sin(), Cos()
-tanh, sigmoid, relu = Tanh(), Sigmoid(), ReLU()
+tanh, sigmoid, relu, softplus = Tanh(), Sigmoid(), ReLU(), Softplus()
 maximum, minimum, where = Maximum(), Minimum(), Where()

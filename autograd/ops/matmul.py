@@ -44,3 +44,29 @@ class MatMul(Op):
 
 
 matmul = MatMul()
+
+
+class Linear(Op):
+    """The affine map of a neural-network layer, ``x @ weight.T + bias``, as one node.
+
+    ``weight`` has shape (out, in) as in PyTorch; ``x`` has shape (..., in). Fused
+    because it is the hot path of every network: one node instead of three.
+
+        grad_x = g @ weight,   grad_weight = gᵀ x (summed over the batch),   grad_bias = g
+    """
+
+    name = "linear"
+    mismatch = "do not align"
+
+    def forward(self, x, weight, bias=None):
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
+    def backward(self, g, out, x, weight, bias=None):
+        n_out, n_in = weight.shape
+        grad_weight = g.reshape(-1, n_out).T @ x.reshape(-1, n_in)
+        grad_x = g @ weight
+        return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, g)
+
+
+linear = Linear()
