@@ -1,4 +1,68 @@
-"""chainrule's neural-network library (modules, losses, optimisers, data), built on ``autograd``.
+"""chainrule's neural-network library, built only on ``autograd``'s public API.
 
-It is being built; for now it is an empty package.
+* ``Module``, ``Parameter`` (``nn.module``): parameters, buffers, state dicts;
+* layers (``nn.layers``): ``Linear``, ``Sequential``, ``MLP``, activations,
+  ``BatchNorm1d``, ``Dropout``, ``RNNCell``, ``RNN``, ``Embedding``;
+* losses: functions in ``nn.functional`` and modules here (``CrossEntropyLoss``, ...);
+* ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.train``; ``nn.save`` / ``nn.load``.
+
+Names follow PyTorch so habits carry over.
+
+>>> import numpy as np
+>>> import nn
+>>> net = nn.Sequential(nn.Linear(2, 3, generator=np.random.default_rng(0)), nn.ReLU())
+>>> [name for name, _ in net.named_parameters()]
+['0.weight', '0.bias']
 """
+
+from nn import data, functional, init, optim, train
+from nn.layers import (
+    MLP,
+    RNN,
+    BatchNorm1d,
+    Dropout,
+    Embedding,
+    Identity,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    RNNCell,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from nn.module import Module, Parameter
+from nn.serialization import load, save
+
+__all__ = [
+    "Module",
+    "Parameter",
+    "Linear",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Softmax",
+    "Sequential",
+    "MLP",
+    "BatchNorm1d",
+    "Dropout",
+    "RNNCell",
+    "RNN",
+    "Embedding",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "BCEWithLogitsLoss",
+    "BCELoss",
+    "MSELoss",
+    "functional",
+    "init",
+    "optim",
+    "data",
+    "train",
+    "save",
+    "load",
+]
