@@ -25,6 +25,7 @@ import autograd
 from autograd import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+_LOG_FLOOR = float(np.exp(-100.0))
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -189,9 +190,10 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
         )
     if np.any((p.data < 0) | (p.data > 1)):
         raise ValueError("binary_cross_entropy: input probabilities must lie in [0, 1]")
-    with np.errstate(divide="ignore"):
-        log_p = p.log().clip(min=-100.0)
-        log_q = (1 - p).log().clip(min=-100.0)
+    # log(max(p, e^-100)) = max(log p, -100), PyTorch's clamp; clipping before the log
+    # keeps the gradient finite where p is exactly 0 or 1
+    log_p = p.clip(min=_LOG_FLOOR).log()
+    log_q = (1 - p).clip(min=_LOG_FLOOR).log()
     return _reduce(-(target * log_p + (1 - target) * log_q), reduction, "binary_cross_entropy")
 
 

@@ -227,16 +227,20 @@ class BatchNorm1d(Module):
     statistics.
 
     Seed 002's MyTorch BatchNorm with ``alpha=0.9, eps=1e-8`` is
-    ``BatchNorm1d(n, eps=1e-8, momentum=0.1)``; it updates the running variance with the
-    *biased* batch variance, so its running variance is (m-1)/m times ours for a batch
-    of m (a documented difference; training outputs are identical).
+    ``BatchNorm1d(n, eps=1e-8, momentum=0.1)``: identical training outputs, gradients and
+    running mean. Its running variance mixes in the *biased* batch variance σ², ours
+    the unbiased σ²·m/(m−1) (batch of m), so the two differ by 0.1·σ²/(m−1) after one
+    step and the gap then evolves as gap ← 0.9·gap + 0.1·σ²/(m−1) (a documented
+    difference; ``tests/test_nn_torch.py`` checks it exactly).
+
+    ``momentum=None`` keeps a cumulative average instead (as PyTorch).
     """
 
     def __init__(
         self,
         num_features: int,
         eps: float = 1e-5,
-        momentum: float = 0.1,
+        momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
     ) -> None:
@@ -273,11 +277,11 @@ class BatchNorm1d(Module):
             var = x.var(axis=axes, keepdims=True, correction=0)
             if self.training and self.track_running_stats:
                 with autograd.no_grad():
-                    m = self.momentum
+                    self.num_batches_tracked = self.num_batches_tracked + 1
+                    m = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
                     unbiased = var.data.reshape(-1) * (count / (count - 1))
                     self.running_mean = (1 - m) * self.running_mean + m * mean.data.reshape(-1)
                     self.running_var = (1 - m) * self.running_var + m * unbiased
-                    self.num_batches_tracked = self.num_batches_tracked + 1
         else:
             mean = Tensor(self.running_mean.reshape(shape))
             var = Tensor(self.running_var.reshape(shape))
