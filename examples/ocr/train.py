@@ -60,7 +60,9 @@ def run(
     return net, train_losses, valid_losses
 
 
-def save_plot(path: Path, curves: dict[str, list[float]], title: str) -> None:
+def save_plot(
+    path: Path, curves: dict[str, list[float]], title: str, ylabel: str = "mean cross-entropy"
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -70,7 +72,8 @@ def save_plot(path: Path, curves: dict[str, list[float]], title: str) -> None:
     for label, values in curves.items():
         axes.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=label)
     axes.set_xlabel("epoch")
-    axes.set_ylabel("mean cross-entropy")
+    axes.set_ylabel(ylabel)
+    axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()
