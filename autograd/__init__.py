@@ -27,6 +27,10 @@ from autograd.tensor import ShapeError, Tensor
 
 __version__ = "0.1.0"
 
+# The drawing functions live in ``autograd.viz`` and are imported on first use, so
+# that ``import autograd`` does not load graphviz until a graph is drawn.
+_DRAWING = ("draw", "save_graph", "backprop_frames", "save_backprop_html")
+
 __all__ = [
     "Tensor",
     "Op",
@@ -45,4 +49,13 @@ __all__ = [
     "gradgradcheck",
     "functional",
     *_operation_names,
+    *_DRAWING,
 ]
+
+
+def __getattr__(name: str):
+    if name in _DRAWING:
+        from autograd import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

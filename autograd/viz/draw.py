@@ -1,0 +1,645 @@
+"""``draw``: a recorded computation as a Graphviz graph a student can read.
+
+The picture follows seed 003's computation-graph figures. Every tensor is a rounded
+box and every operation is its own small node between its inputs and its output:
+
+======================  ============================================================
+parameters              leaves that require a gradient — light blue
+data and constants      leaves that need no gradient — light green
+operations              grey circles and ellipses: ``×``, ``+``, ``σ``, ``ReLU`` ...
+intermediate values     white boxes
+the output              light gold with an orange border
+gradients               red text, ``∂J/∂w = ...`` (the output's name on top)
+collapsed subgraphs     lavender 3-d boxes (one module call, one time step, or a run)
+======================  ============================================================
+
+A legend in the drawing repeats this. Values are shown to 4 significant digits; an
+array with more than six elements is summarised (mean, spread, range), never printed.
+
+Large graphs stay readable: when the drawing would have more than ``max_nodes`` nodes,
+the subgraph recorded inside one ``autograd.scope(...)`` block (one RNN time step, one
+module call) becomes a single labelled box, and if that is still too many, runs of
+boxes and operations in the middle of the computation become one "⋯" box, keeping the
+start and the end (near the output) in view.
+
+>>> import autograd
+>>> from autograd import Tensor
+>>> w = Tensor(0.5, requires_grad=True, name="w")
+>>> x = Tensor(2.0, name="x")
+>>> y = (w * x).sigmoid()
+>>> y.name = "y"
+>>> graph = autograd.draw(y)
+>>> type(graph).__name__
+'Digraph'
+>>> "∂y/∂w = 0.3932" in graph.source       # σ'(wx)·x, drawn in red
+True
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import graphviz
+import numpy as np
+
+from autograd.tensor import Tensor
+from autograd.viz.graph import GraphView, final_gradients, stored_array
+from autograd.viz.labels import (
+    COMMUTATIVE,
+    INPUT_ROLES,
+    format_number,
+    format_shape,
+    html_text,
+    op_symbol_for,
+    summarize,
+)
+
+# ---- the colour legend -------------------------------------------------------------
+
+PARAMETER_FILL = "#add8e6"  # light blue, as seed 003 draws parameters
+DATA_FILL = "#b8ecb8"  # light green, as seed 003 draws data
+INTERMEDIATE_FILL = "#ffffff"
+OP_FILL = "#e6e6e6"
+OUTPUT_FILL = "#ffe8a3"  # light gold
+OUTPUT_BORDER = "#e08a00"  # orange
+BOX_FILL = "#e6def5"  # lavender: a collapsed subgraph
+CLUSTER_FILL = "#f5f5f5"
+GRADIENT_COLOUR = "#b22222"  # red: gradients
+PARTIAL_COLOUR = "#cc6a00"  # orange: a gradient still being summed (step-by-step view)
+UNKNOWN_COLOUR = "#999999"  # grey: not known yet (step-by-step view)
+CURRENT_COLOUR = "#d62728"  # the node the backward pass is processing (step-by-step view)
+BORDER_COLOUR = "#555555"
+FONT = "Helvetica"
+
+SHOW_CHOICES = ("forward", "backward", "both")
+MIN_NODES = 10  # below this a collapsed drawing cannot say anything
+
+
+@dataclass
+class Options:
+    """The ``draw`` arguments, checked once."""
+
+    show: str = "both"
+    names: bool = True
+    shapes: bool = True
+    rankdir: str = "LR"
+    max_nodes: int = 200
+    legend: bool = True
+    clusters: bool = True
+
+    def check(self) -> None:
+        if self.show not in SHOW_CHOICES:
+            raise ValueError(f"show must be 'forward', 'backward' or 'both', not {self.show!r}")
+        if self.rankdir not in ("LR", "RL", "TB", "BT"):
+            raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', not {self.rankdir!r}")
+        if not isinstance(self.max_nodes, int) or self.max_nodes < MIN_NODES:
+            raise ValueError(f"max_nodes must be an integer of at least {MIN_NODES}, not {self.max_nodes!r}")
+
+    @property
+    def values(self) -> bool:
+        return self.show in ("forward", "both")
+
+    @property
+    def gradients(self) -> bool:
+        return self.show in ("backward", "both")
+
+
+def draw(
+    *roots: Tensor,
+    show: str = "both",
+    names: bool = True,
+    shapes: bool = True,
+    rankdir: str = "LR",
+    max_nodes: int = 200,
+    legend: bool = True,
+    clusters: bool = True,
+) -> graphviz.Digraph:
+    """Draw the computation graph that produced ``roots``.
+
+    Args:
+        roots: the output tensors (usually one: the loss).
+        show: ``"forward"`` (values), ``"backward"`` (gradients) or ``"both"``.
+        names: write tensor names (a tensor's ``name``, else a generated ``v1, v2``...).
+        shapes: write the shape of non-scalar tensors.
+        rankdir: layout direction, ``"LR"`` (inputs left, output right) or ``"TB"``...
+        max_nodes: the most nodes to draw; larger graphs are collapsed into boxes.
+        legend: add a legend explaining the colours.
+        clusters: draw each ``autograd.scope`` block as a labelled frame.
+
+    Returns:
+        A ``graphviz.Digraph``: Jupyter shows it inline; ``autograd.save_graph(graph,
+        "graph.png")`` writes it to a file; ``graph.source`` is its DOT text.
+
+    The gradients shown are those of the output (of the sum of the outputs, if several)
+    with respect to each tensor, computed from the recorded values by replaying the
+    chain rule in the engine's order. The graph itself is not changed: no ``.grad`` is
+    set, and a graph already used by ``backward()`` can still be drawn.
+
+    >>> import autograd
+    >>> x = autograd.Tensor(3.0, requires_grad=True, name="x")
+    >>> graph = autograd.draw(x ** 2, show="forward")
+    >>> "(·)²" in graph.source and "x</B> = 3" in graph.source
+    True
+    """
+    options = Options(show, names, shapes, rankdir, max_nodes, legend, clusters)
+    options.check()
+    view = GraphView(roots)
+    gradients = final_gradients(view) if options.gradients else {}
+    return Drawer(view, options).build(gradients)
+
+
+# ---- collapsing large graphs -------------------------------------------------------
+
+
+@dataclass
+class Box:
+    """One node standing for many operations (a scope block, or a run of them)."""
+
+    members: list[int]  # positions of the computed tensors inside
+    title: str  # plain text; escaped when drawn
+    path: tuple[str, ...]  # the cluster the box sits in
+    blocks: int = 0  # for a run: how many scope blocks it merges
+
+
+@dataclass
+class Plan:
+    """What to draw in full, what to put into boxes, and which leaves to fold away."""
+
+    box_of: dict[int, int] = field(default_factory=dict)  # computed position -> box
+    boxes: list[Box] = field(default_factory=list)
+    absorbed: dict[int, int] = field(default_factory=dict)  # leaf position -> box hiding it
+    folded: list[int] = field(default_factory=list)  # leaves drawn as one "⋯ more" node
+    count: int = 0  # nodes drawn, not counting the legend
+
+
+@dataclass
+class Item:
+    """A unit of the computation in forward order: one op, or one scope block."""
+
+    members: list[int]
+    prefix: tuple[str, ...] | None  # the scope labels of a block; None for a single op
+
+
+def plan_collapse(view: GraphView, budget: int, use_scopes: bool = True) -> Plan:
+    """Choose boxes so that at most ``budget`` nodes are drawn (when at all possible).
+
+    First try boxing scope blocks, from the innermost scopes outwards (the finest
+    drawing that fits wins); then merge runs of items in the middle of the computation,
+    keeping as many items at both ends as fit (a binary search on that number);
+    finally fold the remaining leaves into one node.
+    """
+    computed = [view.position(t) for t in view.computed]
+    leaves = [i for i in range(len(view)) if view.tensors[i].grad_fn is None]
+    if 2 * len(computed) + len(leaves) <= budget:
+        return Plan(count=2 * len(computed) + len(leaves))
+    depth = max((len(view.tensors[i].grad_fn.scope or ()) for i in computed), default=0)
+    if not use_scopes:
+        depth = 0
+    for level in range(depth, 0, -1):
+        items = _items(view, computed, level)
+        plan = _plan_for(view, items, [True] * len(items), leaves)
+        if plan.count <= budget:
+            return plan
+    items = _items(view, computed, 1 if depth else 0)
+    root_items = _items_holding_roots(view, items)
+
+    def plan_keeping(k: int) -> Plan:
+        tail = k - k // 3  # keep more near the output, where the loss is
+        keep = [i < k // 3 or i >= len(items) - tail or i in root_items for i in range(len(items))]
+        return _plan_for(view, items, keep, leaves)
+
+    low, high = 0, len(items)  # plan_keeping(high) keeps everything: too many
+    best = plan_keeping(0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = plan_keeping(middle)
+        if candidate.count <= budget:
+            best, low = candidate, middle
+        else:
+            high = middle - 1
+    if best.count > budget:
+        _fold_leaves(view, best, budget)
+    return best
+
+
+def _items(view: GraphView, computed: list[int], level: int) -> list[Item]:
+    """Computed tensors in forward order, grouping neighbours that share a scope prefix.
+
+    With ``level`` 0 every op is its own item.
+    """
+    items: list[Item] = []
+    for position in computed:
+        scope = view.tensors[position].grad_fn.scope or ()
+        prefix = tuple(scope[:level]) if level and len(scope) >= level else None
+        if prefix is not None and items and items[-1].prefix == prefix:
+            items[-1].members.append(position)
+        else:
+            items.append(Item([position], prefix))
+    return items
+
+
+def _items_holding_roots(view: GraphView, items: list[Item]) -> set[int]:
+    roots = {view.position(r) for r in view.roots}
+    return {k for k, item in enumerate(items) if roots.intersection(item.members)}
+
+
+def _plan_for(view: GraphView, items: list[Item], keep: list[bool], leaves: list[int]) -> Plan:
+    """Kept blocks become boxes, kept single ops are drawn in full, runs of the rest merge."""
+    plan = Plan()
+    run: list[Item] = []
+
+    def close_run() -> None:
+        if not run:
+            return
+        members = [m for item in run for m in item.members]
+        blocks = [item for item in run if item.prefix is not None]
+        if blocks:
+            title = f"⋯ {len(blocks):,} blocks: {blocks[0].prefix[-1]} … {blocks[-1].prefix[-1]}"
+            if len(blocks) == 1:
+                title = f"⋯ {blocks[0].prefix[-1]}"
+        else:
+            title = f"⋯ {len(members):,} operations"
+        _add_box(plan, Box(members, title, (), blocks=len(blocks)))
+        run.clear()
+
+    expanded = 0
+    for item, kept in zip(items, keep):
+        if not kept:
+            run.append(item)
+            continue
+        close_run()
+        if item.prefix is None:
+            expanded += len(item.members)
+        else:
+            _add_box(plan, Box(list(item.members), item.prefix[-1], item.prefix[:-1]))
+    close_run()
+    visible = 0
+    for leaf in leaves:
+        homes = {plan.box_of.get(c) for c in view.consumers[leaf]}
+        if len(homes) == 1 and None not in homes:
+            plan.absorbed[leaf] = homes.pop()
+        else:
+            visible += 1
+    plan.count = len(plan.boxes) + 2 * expanded + visible
+    return plan
+
+
+def _add_box(plan: Plan, box: Box) -> None:
+    number = len(plan.boxes)
+    plan.boxes.append(box)
+    for member in box.members:
+        plan.box_of[member] = number
+
+
+def _fold_leaves(view: GraphView, plan: Plan, budget: int) -> None:
+    """Fold leaves into one "⋯ more inputs" node, keeping parameters in view first."""
+    visible = [
+        i for i in range(len(view)) if view.tensors[i].grad_fn is None and i not in plan.absorbed
+    ]
+    visible.sort(key=lambda i: (not view.tensors[i].requires_grad, i))
+    allowed = max(budget - (plan.count - len(visible)) - 1, 0)
+    plan.folded = sorted(visible[allowed:])
+    plan.count = plan.count - len(visible) + allowed + 1
+
+
+# ---- building the Digraph ------------------------------------------------------------
+
+
+@dataclass
+class Overlay:
+    """What one frame of the step-by-step view changes in a drawing (see ``stepper``).
+
+    Attributes:
+        gradient_texts: position -> (text, colour) for each tensor's gradient line.
+        cell_width: position -> the fixed width (points) of its gradient line, so
+            that nodes keep their size, and the layout its shape, from frame to frame.
+        current: the tensor being processed (drawn with a red border), if any.
+        flowing: the edges, as (consumer position, argument index), that carry
+            gradient in this step (drawn red, pointing backwards).
+        edge_labels: (consumer position, argument index) -> (text, colour): what an
+            edge carries in the whole story. Every frame writes the same text, so the
+            layout does not move; colour "transparent" hides it until its step.
+        caption: a title written above the drawing.
+    """
+
+    gradient_texts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    cell_width: dict[int, float] = field(default_factory=dict)
+    current: int | None = None
+    flowing: set[tuple[int, int]] = field(default_factory=set)
+    edge_labels: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
+    caption: str | None = None
+
+
+class Drawer:
+    """Turns a ``GraphView`` into a ``graphviz.Digraph`` (one drawing, or one frame)."""
+
+    def __init__(self, view: GraphView, options: Options) -> None:
+        self.view = view
+        self.options = options
+        budget = options.max_nodes - (1 if options.legend else 0)
+        self.plan = plan_collapse(view, budget, use_scopes=True)
+        self.roots = {view.position(r) for r in view.roots}
+        self.folded = set(self.plan.folded)
+        if len(view.roots) == 1:
+            self.output_name = view.name(view.roots[0])
+        else:
+            self.output_name = "L"  # the legend says L is the sum of the outputs
+
+    # -- names of drawn nodes: positions in forward order, never memory addresses --
+
+    def node_of(self, position: int) -> str:
+        """The id of the drawn node that shows the tensor at ``position``."""
+        if position in self.plan.box_of:
+            return f"box{self.plan.box_of[position]}"
+        if position in self.plan.absorbed:
+            return f"box{self.plan.absorbed[position]}"
+        if position in self.folded:
+            return "more_inputs"
+        return f"t{position}"
+
+    def op_node_of(self, position: int) -> str:
+        if position in self.plan.box_of:
+            return f"box{self.plan.box_of[position]}"
+        return f"op{position}"
+
+    # -- labels --
+
+    def gradient_line(self, position: int, grad: np.ndarray) -> list[str]:
+        """``∂J/∂w = 0.25``, or a summary for a large gradient."""
+        name = self.view.name(self.view.tensors[position])
+        prefix = f"∂{self.output_name}/∂{name}" if self.options.names else "gradient"
+        lines = summarize(grad)
+        if len(lines) == 1:
+            return [f"{prefix} = {lines[0]}"]
+        return [f"{prefix}: {lines[0]}"] + lines[1:]
+
+    def tensor_label(self, position: int, gradients: dict, overlay: Overlay | None) -> str:
+        tensor = self.view.tensors[position]
+        array = stored_array(tensor)
+        options = self.options
+        rows: list[str] = []  # the table's cells, one per row
+        if self.view.is_constant(tensor):
+            rows.append(f"<TD>{html_text(self.view.name(tensor))}</TD>")
+        else:
+            header = f"<B>{html_text(self.view.name(tensor))}</B>" if options.names else ""
+            if array.ndim == 0:
+                if options.values:
+                    value = html_text(format_number(array.item()))
+                    header = f"{header} = {value}" if header else value
+            elif options.shapes:
+                kind = "" if array.dtype == np.float64 else f" {array.dtype}"
+                shape = html_text(format_shape(array.shape) + kind)
+                header += f' <FONT POINT-SIZE="10" COLOR="{BORDER_COLOUR}">{shape}</FONT>'
+            if header:
+                rows.append(f"<TD>{header}</TD>")
+            if array.ndim and options.values:
+                for line in summarize(array):
+                    rows.append(f'<TD><FONT POINT-SIZE="11">{html_text(line, 60)}</FONT></TD>')
+        if overlay is not None and position in overlay.gradient_texts:
+            # a fixed-size cell: the node keeps its size while the text changes
+            text, colour = overlay.gradient_texts[position]
+            rows.append(f'<TD FIXEDSIZE="TRUE" WIDTH="{overlay.cell_width[position]:.0f}" HEIGHT="16">'
+                        f'<FONT COLOR="{colour}">{html_text(text, 80)}</FONT></TD>')
+        elif options.gradients and tensor in gradients:
+            for line in self.gradient_line(position, gradients[tensor]):
+                rows.append(f'<TD><FONT COLOR="{GRADIENT_COLOUR}">{html_text(line, 80)}</FONT></TD>')
+        body = "".join(f"<TR>{cell}</TR>" for cell in rows)
+        return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
+
+    def tensor_style(self, position: int, overlay: Overlay | None) -> dict[str, str]:
+        tensor = self.view.tensors[position]
+        if tensor.grad_fn is not None:
+            fill = INTERMEDIATE_FILL
+        elif tensor.requires_grad:
+            fill = PARAMETER_FILL
+        else:
+            fill = DATA_FILL
+        style = {"shape": "box", "style": "rounded,filled", "fillcolor": fill,
+                 "color": BORDER_COLOUR, "penwidth": "1.2", "margin": "0.10,0.05"}
+        if self.view.is_constant(tensor):
+            style.update(fontsize="11", margin="0.06,0.03")
+        if position in self.roots:
+            style.update(color=OUTPUT_BORDER, penwidth="3")
+            if tensor.grad_fn is not None:
+                style["fillcolor"] = OUTPUT_FILL
+        if overlay is not None and overlay.current == position:
+            # the page's script scrolls to the node with this id
+            style.update(color=CURRENT_COLOUR, penwidth="4", id="current")
+        return style
+
+    def op_label(self, position: int) -> str:
+        node = self.view.tensors[position].grad_fn
+        symbol = op_symbol_for(node.op.name, node.op)
+        size = 16 if len(symbol) <= 2 else 12
+        return f'<<FONT POINT-SIZE="{size}">{html_text(symbol)}</FONT>>'
+
+    def op_style(self, position: int, overlay: Overlay | None) -> dict[str, str]:
+        node = self.view.tensors[position].grad_fn
+        short = len(op_symbol_for(node.op.name, node.op)) <= 2
+        style = {"shape": "circle" if short else "ellipse", "style": "filled",
+                 "fillcolor": OP_FILL, "color": "#888888", "margin": "0.02,0.02"}
+        if short:
+            style.update(width="0.42", fixedsize="true")
+        if overlay is not None and overlay.current == position:
+            style.update(color=CURRENT_COLOUR, penwidth="4")
+        return style
+
+    def box_label(self, number: int) -> str:
+        box = self.plan.boxes[number]
+        counts = collections.Counter(
+            op_symbol_for(self.view.tensors[m].grad_fn.op.name, None) for m in box.members
+        )
+        common = ", ".join(f"{html_text(symbol, 12)} {count:,}" for symbol, count in counts.most_common(3))
+        if len(counts) > 3:
+            common += ", …"
+        total = len(box.members)
+        lines = [f"<B>{html_text(box.title, 60)}</B>",
+                 f'<FONT POINT-SIZE="10">{total:,} operation{"s" if total != 1 else ""}: {common}</FONT>']
+        if self.roots.intersection(box.members):
+            lines.append(f'<FONT POINT-SIZE="10" COLOR="{OUTPUT_BORDER}">contains the output</FONT>')
+        return "<" + "<BR/>".join(lines) + ">"
+
+    # -- the whole drawing --
+
+    def build(self, gradients: dict, overlay: Overlay | None = None) -> graphviz.Digraph:
+        view, plan, options = self.view, self.plan, self.options
+        graph = graphviz.Digraph("computation")
+        graph.attr(rankdir=options.rankdir, fontname=FONT, nodesep="0.25", ranksep="0.35",
+                   pad="0.2", newrank="true", forcelabels="true")
+        graph.attr("node", fontname=FONT, fontsize="12")
+        graph.attr("edge", fontname=FONT, fontsize="10", color="#444444", arrowsize="0.7")
+        if overlay is not None and overlay.caption:
+            lines = "<BR/>".join(html_text(line, 200) for line in overlay.caption.split("\n"))
+            graph.attr(label=f"<{lines}>", labelloc="t", labeljust="l", fontsize="14")
+
+        # Where each drawn node goes: the cluster path of its scope (or the top level).
+        clusters: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {(): []}
+
+        def place(path: tuple[str, ...], node_id: str, attributes: dict[str, str]) -> None:
+            path = path if options.clusters else ()
+            clusters.setdefault(path, []).append((node_id, attributes))
+
+        emitted: set[str] = set()
+        for position, tensor in enumerate(view.tensors):
+            node_id = self.node_of(position)
+            if node_id in emitted:
+                continue
+            if node_id.startswith("box"):
+                number = int(node_id[3:])
+                box = plan.boxes[number]
+                style = {"shape": "box3d", "style": "filled", "fillcolor": BOX_FILL,
+                         "color": "#6a5a9a", "label": self.box_label(number)}
+                if self.roots.intersection(box.members):
+                    style.update(color=OUTPUT_BORDER, penwidth="3")
+                place(box.path, node_id, style)
+            elif node_id == "more_inputs":
+                place((), node_id, self.folded_style())
+            elif tensor.grad_fn is None:
+                style = self.tensor_style(position, overlay)
+                style["label"] = self.tensor_label(position, gradients, overlay)
+                place(self.leaf_path(position), node_id, style)
+            else:
+                scope = tuple(tensor.grad_fn.scope or ())
+                op_style = self.op_style(position, overlay)
+                op_style["label"] = self.op_label(position)
+                place(scope, self.op_node_of(position), op_style)
+                style = self.tensor_style(position, overlay)
+                style["label"] = self.tensor_label(position, gradients, overlay)
+                place(scope, node_id, style)
+            emitted.add(node_id)
+
+        _attach_clusters(graph, clusters)
+        self.add_edges(graph, overlay)
+        if options.legend:
+            graph.node("legend", label=self.legend_label(gradients, overlay), shape="plain", fontsize="10")
+        return graph
+
+    def leaf_path(self, position: int) -> tuple[str, ...]:
+        """A leaf sits in the innermost scope shared by everything that uses it."""
+        paths = []
+        for consumer in self.view.consumers[position]:
+            if consumer in self.plan.box_of:
+                paths.append(self.plan.boxes[self.plan.box_of[consumer]].path)
+            else:
+                paths.append(tuple(self.view.tensors[consumer].grad_fn.scope or ()))
+        if not paths:
+            return ()
+        common = paths[0]
+        for path in paths[1:]:
+            length = 0
+            while length < min(len(common), len(path)) and common[length] == path[length]:
+                length += 1
+            common = common[:length]
+        return common
+
+    def folded_style(self) -> dict[str, str]:
+        folded = [self.view.tensors[i] for i in self.plan.folded]
+        parameters = sum(1 for t in folded if t.requires_grad)
+        text = f"⋯ {len(folded):,} more inputs<BR/>" + (
+            f'<FONT POINT-SIZE="10">{parameters:,} parameters, {len(folded) - parameters:,} data</FONT>'
+        )
+        return {"shape": "box3d", "style": "filled", "fillcolor": DATA_FILL, "color": BORDER_COLOUR,
+                "label": f"<{text}>"}
+
+    def add_edges(self, graph: graphviz.Digraph, overlay: Overlay | None) -> None:
+        view = self.view
+        backward_only = self.options.show == "backward"
+        seen_box_edges: set[tuple[str, str]] = set()
+        for tensor in view.computed:
+            position = view.position(tensor)
+            node = tensor.grad_fn
+            target = self.op_node_of(position)
+            boxed = target.startswith("box")
+            roles = INPUT_ROLES.get(node.op.name)
+            if roles is None and node.op.name not in COMMUTATIVE and len(node.inputs) > 1:
+                roles = tuple(str(k + 1) for k in range(len(node.inputs)))
+            if node.op.name == "pow" and len(node.inputs) == 1:
+                roles = None  # x ** 2: one input, the exponent is in the symbol
+            for argument, parent in enumerate(node.inputs):
+                source = self.node_of(view.position(parent))
+                if source == target:
+                    continue  # inside one box
+                attributes: dict[str, str] = {}
+                if boxed or source.startswith("box") or source == "more_inputs":
+                    if (source, target) in seen_box_edges:
+                        continue
+                    seen_box_edges.add((source, target))
+                elif roles is not None and argument < len(roles):
+                    attributes.update(headlabel=roles[argument], labelfontsize="9",
+                                      labelfontcolor="#666666", labeldistance="1.6")
+                if backward_only:
+                    attributes.update(dir="back", color=GRADIENT_COLOUR)
+                if overlay is not None and (position, argument) in overlay.edge_labels:
+                    text, colour = overlay.edge_labels[(position, argument)]
+                    attributes.update(label=f"<{html_text(text, 60)}>", fontcolor=colour)
+                if overlay is not None and (position, argument) in overlay.flowing:
+                    attributes.update(dir="back", color=CURRENT_COLOUR, penwidth="2.5", fontsize="11")
+                graph.edge(source, target, **attributes)
+            if not boxed:
+                attributes = {"dir": "back", "color": GRADIENT_COLOUR} if backward_only else {}
+                graph.edge(target, self.node_of(position), **attributes)
+
+    def legend_label(self, gradients: dict, overlay: Overlay | None) -> str:
+        """A small table: a colour swatch and its meaning per row.
+
+        The meaning names the colour too ("blue: parameter"), so the legend still
+        reads in black and white and in the plain-text labels of the pip renderer.
+        """
+
+        def row(fill: str, text: str, border: str = BORDER_COLOUR) -> str:
+            return (f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="24"></TD>'
+                    f'<TD ALIGN="LEFT">{text}</TD></TR>')
+
+        def line(text: str) -> str:
+            return f'<TR><TD COLSPAN="2" ALIGN="LEFT">{text}</TD></TR>'
+
+        rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>',
+                row(PARAMETER_FILL, "blue: parameter (requires grad)"),
+                row(DATA_FILL, "green: data or constant"),
+                row(OP_FILL, "grey: operation"),
+                row(INTERMEDIATE_FILL, "white: computed value"),
+                row(OUTPUT_FILL, "gold: output", border=OUTPUT_BORDER)]
+        if self.options.gradients or overlay is not None:
+            target = html_text(self.output_name)
+            rows.append(line(f'<FONT COLOR="{GRADIENT_COLOUR}">red ∂{target}/∂x</FONT>: '
+                             f"gradient of {target} with respect to x"))
+            if len(self.view.roots) > 1:
+                rows.append(line("L: the sum of the outputs"))
+        if overlay is not None:
+            rows.append(row("#ffffff", "red border: processed now", border=CURRENT_COLOUR))
+            rows.append(line(f'<FONT COLOR="{PARTIAL_COLOUR}">orange: sum so far</FONT>'))
+            rows.append(line(f'<FONT COLOR="{UNKNOWN_COLOUR}">grey ?: not known yet</FONT>'))
+        if self.plan.boxes:
+            rows.append(row(BOX_FILL, "lavender: collapsed subgraph"))
+        table = "".join(rows)
+        return (f'<<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
+                f'{table}</TABLE>>')
+
+
+def _attach_clusters(graph: graphviz.Digraph, clusters: dict[tuple[str, ...], list]) -> None:
+    """Write nodes into nested ``cluster_`` subgraphs, innermost first (no recursion).
+
+    A subgraph's text is copied into its parent when attached, so children must be
+    complete first: paths are handled from the deepest to the shallowest.
+    """
+    for path in list(clusters):  # every ancestor of a used path needs a cluster too
+        for length in range(1, len(path)):
+            clusters.setdefault(path[:length], [])
+    order = [()] + [path for path in clusters if path != ()]
+    numbers = {path: k for k, path in enumerate(order)}
+    subgraphs: dict[tuple[str, ...], graphviz.Digraph] = {}
+    for path in order:
+        if path == ():
+            subgraphs[path] = graph
+            continue
+        sub = graphviz.Digraph(name=f"cluster_{numbers[path]}")
+        sub.attr(label=f"<<B>{html_text(path[-1])}</B>>", style="rounded,filled",
+                 fillcolor=CLUSTER_FILL, color="#aaaaaa", fontname=FONT, fontsize="12",
+                 labeljust="l")
+        subgraphs[path] = sub
+    for path in order:
+        for node_id, attributes in clusters[path]:
+            subgraphs[path].node(node_id, **attributes)
+    for path in sorted((p for p in order if p), key=len, reverse=True):
+        subgraphs[path[:-1]].subgraph(subgraphs[path])

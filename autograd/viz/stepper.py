@@ -1,0 +1,424 @@
+"""Backpropagation as a story: one drawing per step of the backward pass.
+
+The steps are the engine's own (``autograd.engine``): start at the output with
+gradient 1; then visit the computed tensors from the latest to the oldest, so that
+when a tensor is visited everything computed from it is done and its gradient is
+complete; apply its operation's local rule (the chain rule) and add what comes out to
+the gradients of its inputs; at the end each leaf holds the sum of everything it
+received, which ``backward()`` stores in ``.grad``.
+
+Each frame shows every value, the gradients known so far (red when complete, orange
+while still being summed, a grey ``?`` when nothing has arrived yet), the node being
+processed (red border), and red arrows pointing backwards along the edges that carry
+gradient in this step, labelled with what they carry.
+
+The gradients are replayed from the recorded values (``graph.backward_steps``), so
+making the frames changes nothing: no ``.grad`` is set, and it works before or after
+the user's own ``backward()``.
+
+>>> import autograd
+>>> x = autograd.Tensor(3.0, requires_grad=True, name="x")
+>>> y = x * x
+>>> y.name = "y"
+>>> frames = list(autograd.backprop_frames(y))
+>>> len(frames)           # the start, one step (the ×), the end
+3
+>>> "∂y/∂x = 6" in frames[-1].source
+True
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from autograd.tensor import Tensor
+from autograd.viz.draw import (
+    CURRENT_COLOUR,
+    GRADIENT_COLOUR,
+    PARTIAL_COLOUR,
+    UNKNOWN_COLOUR,
+    Drawer,
+    Options,
+    Overlay,
+)
+from autograd.viz.graph import BackwardStep, GraphView, backward_steps, stored_array
+from autograd.viz.labels import format_number, format_shape, op_symbol_for, summarize
+from autograd.viz.render import render, write_atomically
+
+CARRIED_COLOUR = "#d99a9a"  # an edge's gradient after its step: faded red
+MAX_STEPS = 300  # a story longer than this teaches nothing; draw() the graph instead
+CHAR_WIDTH = 7.0  # points per character of 12 pt Helvetica digits, with a little room
+
+# What each common op does to the gradient g arriving at its output (its local rule).
+LOCAL_RULES: dict[str, str] = {
+    "add": "+ passes g on unchanged to each input",
+    "sub": "a − b sends g to a and −g to b",
+    "mul": "× sends each input g times the other input",
+    "div": "a ÷ b sends g / b to a and −g·a / b² to b",
+    "neg": "negation sends −g",
+    "pow": "a ^ b sends g·b·a^(b−1) to a and g·a^b·log a to b",
+    "exp": "exp sends g · exp(x)",
+    "log": "log sends g / x",
+    "sqrt": "√ sends g / (2√x)",
+    "abs": "|·| sends g · sign(x)",
+    "sin": "sin sends g · cos(x)",
+    "cos": "cos sends −g · sin(x)",
+    "tanh": "tanh sends g · (1 − tanh²(x))",
+    "sigmoid": "σ sends g · σ(x)(1 − σ(x))",
+    "relu": "ReLU sends g where its input is > 0, else 0",
+    "sum": "Σ sends g to every element it added",
+    "matmul": "A @ B sends g Bᵀ to A and Aᵀ g to B",
+}
+_INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "matmul": "@", "pow": "^"}
+
+
+@dataclass
+class Frame:
+    """One picture of the story and the sentence that goes with it."""
+
+    caption: str
+    graph: graphviz.Digraph
+
+
+def backprop_frames(
+    root: Tensor,
+    *,
+    names: bool = True,
+    shapes: bool = True,
+    rankdir: str = "LR",
+    legend: bool = True,
+    clusters: bool = True,
+    max_nodes: int = 200,
+) -> Iterator[graphviz.Digraph]:
+    """Yield one ``graphviz.Digraph`` per step of backpropagation from ``root``.
+
+    The first frame is the start (``∂root/∂root = 1``), then one frame per computed
+    tensor in the engine's order, then the end (the leaves' totals). Each frame's
+    caption is written above its drawing. The graph must fit in ``max_nodes`` nodes
+    (a story is for small graphs); the other options are ``draw``'s.
+
+    >>> import autograd
+    >>> w = autograd.Tensor(2.0, requires_grad=True, name="w")
+    >>> frames = autograd.backprop_frames(w.sin() * w)
+    >>> "Start" in next(frames).source
+    True
+    """
+    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters)
+    for frame in story(root, options, captions_in_graph=True):
+        yield frame.graph
+
+
+def save_backprop_html(
+    root: Tensor,
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    names: bool = True,
+    shapes: bool = True,
+    rankdir: str = "LR",
+    legend: bool = True,
+    clusters: bool = True,
+    max_nodes: int = 200,
+) -> Path:
+    """Write one self-contained HTML page that steps through backpropagation from ``root``.
+
+    The page holds every frame as an inline SVG, with a slider, previous/next and
+    play buttons (the arrow keys work too). It loads nothing from the network, so it
+    can be mailed, put on a course site, or opened offline. Rendering needs Graphviz
+    (or the ``render`` extra); the file is written atomically. Returns the path.
+
+    >>> import autograd, os, tempfile
+    >>> x = autograd.Tensor(0.5, requires_grad=True, name="x")
+    >>> target = os.path.join(tempfile.mkdtemp(), "steps.html")
+    >>> autograd.save_backprop_html(x.exp(), target).name  # doctest: +SKIP
+    'steps.html'
+    """
+    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters)
+    frames = list(story(root, options, captions_in_graph=False))
+    svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
+    if title is None:
+        title = f"Backpropagation, step by step: {GraphView([root]).name(root)}"
+    page = html_page(title, [frame.caption for frame in frames], svgs)
+    return write_atomically(path, page.encode("utf-8"))
+
+
+# ---- the story -------------------------------------------------------------------------
+
+
+def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame]:
+    """All frames of backpropagation from ``root``, captions and drawings."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"backpropagation starts from a Tensor, not {type(root).__name__}")
+    options.check()
+    view = GraphView([root])
+    drawer = Drawer(view, options)
+    if drawer.plan.boxes or drawer.plan.folded:
+        raise ValueError(
+            f"the graph has {len(view.computed)} operations and does not fit in max_nodes="
+            f"{options.max_nodes}; a step-by-step story is for small graphs: raise max_nodes, "
+            "or draw() the whole graph instead"
+        )
+    if not root.requires_grad:
+        raise ValueError(
+            "nothing to backpropagate: the output does not depend on any tensor that requires grad"
+        )
+    totals: dict[Tensor, np.ndarray] = {}
+    steps = list(backward_steps(view, totals))
+    if len(steps) > MAX_STEPS:
+        raise ValueError(f"{len(steps)} backward steps are too many for a story (at most {MAX_STEPS})")
+
+    output = view.name(root)
+    position = view.position
+    needs_gradient = [i for i, t in enumerate(view.tensors) if t.requires_grad]
+    seed = np.ones_like(stored_array(root))  # ∂root/∂root
+    known: dict[int, np.ndarray] = {position(root): seed}  # complete gradients
+    partial: dict[int, np.ndarray] = {}  # gradients still being summed
+
+    def prefix(i: int) -> str:
+        return f"∂{output}/∂{view.name(view.tensors[i])}" if options.names else "gradient"
+
+    # What each edge carries over the whole story (each edge carries gradient once).
+    carried: dict[tuple[int, int], str] = {}
+    processed_at: dict[tuple[int, int], int] = {}
+    for number, step in enumerate(steps, start=1):
+        for argument, sent in enumerate(step.sent):
+            if sent is not None:
+                carried[(position(step.tensor), argument)] = _signed(sent)
+                processed_at[(position(step.tensor), argument)] = number
+
+    def overlay(current: int | None, number: int, caption: str) -> Overlay:
+        flowing = {edge for edge, at in processed_at.items() if at == number}
+        labels = {}
+        for edge, text in carried.items():
+            at = processed_at[edge]
+            colour = CURRENT_COLOUR if at == number else (CARRIED_COLOUR if at < number else "transparent")
+            labels[edge] = (text, colour)
+        texts = {}
+        for i in needs_gradient:
+            if i in known:
+                texts[i] = (f"{prefix(i)} = {_value(known[i])}", GRADIENT_COLOUR)
+            elif i in partial:
+                texts[i] = (f"{prefix(i)} = {_value(partial[i])} so far", PARTIAL_COLOUR)
+            else:
+                texts[i] = (f"{prefix(i)} = ?", UNKNOWN_COLOUR)
+        return Overlay(texts, {}, current, flowing, labels, caption if captions_in_graph else None)
+
+    overlays: list[tuple[str, Overlay]] = []
+    start = (f"Start: the forward pass has computed every value. Backpropagation begins at the "
+             f"output {output} with ∂{output}/∂{output} = 1.")
+    overlays.append((start, overlay(position(root), 0, start)))
+
+    for number, step in enumerate(steps, start=1):
+        here = position(step.tensor)
+        partial.pop(here, None)
+        known[here] = step.grad
+        for parent, sent in zip(step.tensor.grad_fn.inputs, step.sent):
+            if sent is not None:
+                where = position(parent)
+                partial[where] = sent if where not in partial else partial[where] + sent
+        caption = _step_caption(view, step, number, len(steps), prefix)
+        overlays.append((caption, overlay(here, number, caption)))
+
+    for i in list(partial):  # the leaves: what they received is their gradient
+        known[i] = partial.pop(i)
+    leaves = [t for t in view.tensors if t.grad_fn is None and t.requires_grad]
+    listed = ", ".join(f"{view.name(t)}.grad = {_value(known[position(t)])}" for t in leaves[:8])
+    if len(leaves) > 8:
+        listed += ", …"
+    end = ("Done: every gradient is complete. Each leaf's gradient is the sum of everything it "
+           "received; backward() stores it in .grad" + (f": {listed}." if listed else "."))
+    overlays.append((end, overlay(None, len(steps) + 1, end)))
+
+    # Each gradient line keeps one width in every frame (its longest text), so no node
+    # changes size and Graphviz lays out every frame exactly like the others.
+    longest: dict[int, int] = {}
+    for _, frame_overlay in overlays:
+        for i, (text, _) in frame_overlay.gradient_texts.items():
+            longest[i] = max(longest.get(i, 0), len(text))
+    widths = {i: CHAR_WIDTH * length + 6 for i, length in longest.items()}
+    frames = []
+    for caption, frame_overlay in overlays:
+        frame_overlay.cell_width = widths
+        if frame_overlay.caption:
+            frame_overlay.caption = "\n".join(textwrap.wrap(frame_overlay.caption, 110))
+        frames.append(Frame(caption, drawer.build({}, frame_overlay)))
+    return frames
+
+
+def _value(grad: Any) -> str:
+    return summarize(grad)[0]
+
+
+def _signed(grad: Any) -> str:
+    """What an edge carries: ``+0.25``, ``-1.5``, or a short summary."""
+    array = np.asarray(grad)
+    if array.size == 1:
+        text = format_number(array.item())
+        return text if text.startswith("-") else "+" + text
+    if array.size <= 3:
+        return "+ " + summarize(array, 3)[0]
+    return f"+ {format_shape(array.shape)} array"
+
+
+def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, prefix: Any) -> str:
+    tensor = step.tensor
+    node = tensor.grad_fn
+    here = view.position(tensor)
+    out = view.name(tensor)
+    inputs = [view.name(t) for t in node.inputs]
+    symbol = op_symbol_for(node.op.name, node.op)
+    if node.op.name in _INFIX and len(inputs) == 2:
+        expression = f"{inputs[0]} {_INFIX[node.op.name]} {inputs[1]}"
+    elif "(·)" in symbol and len(inputs) == 1:
+        expression = symbol.replace("(·)", inputs[0])
+    elif node.op.name == "neg":
+        expression = f"−{inputs[0]}"
+    else:
+        expression = f"{symbol}({', '.join(inputs)})"
+    sentence = f"Step {number} of {total}: {out} = {expression}. "
+    sentence += f"Its gradient {prefix(here)} = {_value(step.grad)}"
+    if here == view.position(view.roots[0]):
+        sentence += " (the output: where backpropagation starts)."
+    else:
+        sentence += " is complete: everything computed from it has been processed."
+    rule = LOCAL_RULES.get(node.op.name)
+    if node.op.name == "pow" and len(inputs) == 1:
+        rule = f"(·)^p sends g·p·x^(p−1), here p = {format_number(node.op.exponent)}"
+    sends = [f"{prefix(view.position(parent))} += {_value(sent)}"
+             for parent, sent in zip(node.inputs, step.sent) if sent is not None]
+    sentence += f" Chain rule: {rule}:" if rule else " Chain rule:"
+    sentence += " " + ("; ".join(sends) if sends else "none of its inputs needs a gradient") + "."
+    return sentence
+
+
+# ---- the HTML page ---------------------------------------------------------------------
+
+_XML_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_SVG_ID = re.compile(r'\bid="([^"]*)"')
+
+
+def html_page(title: str, captions: list[str], svgs: list[str]) -> str:
+    """A self-contained page: every frame inline, a slider and buttons, no network.
+
+    Without JavaScript the frames simply follow one another down the page.
+    """
+    frames = []
+    for k, (caption, svg) in enumerate(zip(captions, svgs)):
+        svg = _XML_PROLOGUE.sub("", svg, count=1)
+        svg = _SVG_ID.sub(lambda m, k=k: f'id="f{k}-{m.group(1)}"', svg)  # ids unique on the page
+        frames.append(
+            f'<section class="frame" id="frame{k}">\n<p class="caption">{html.escape(caption)}</p>\n'
+            f'<div class="drawing">{svg}</div>\n</section>'
+        )
+    count = len(frames)
+    return _PAGE.format(
+        title=html.escape(title),
+        frames="\n".join(frames),
+        last=count - 1,
+        count=count,
+        current=CURRENT_COLOUR,
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+  body {{ font-family: Helvetica, Arial, sans-serif; margin: 0 1.5em 1.5em 1.5em; color: #222; }}
+  h1 {{ font-size: 1.4em; margin: 0.8em 0 0.4em 0; }}
+  header {{ position: sticky; top: 0; background: #fff; padding: 0.4em 0; z-index: 1;
+           border-bottom: 1px solid #ddd; }}
+  .controls {{ display: flex; align-items: center; gap: 0.6em; flex-wrap: wrap; }}
+  .controls input[type=range] {{ flex: 1; min-width: 12em; }}
+  button {{ font-size: 1em; padding: 0.3em 0.9em; cursor: pointer; }}
+  #counter {{ min-width: 7em; font-variant-numeric: tabular-nums; }}
+  .caption {{ font-size: 1.1em; min-height: 2.6em; margin: 0.5em 0 0 0;
+             border-left: 4px solid {current}; padding-left: 0.6em; }}
+  .drawing {{ overflow-x: auto; }}
+  .fit .drawing svg {{ max-width: 100%; height: auto; }}
+  .frame {{ margin: 1em 0 2em 0; }}
+  .scripted .frame .caption {{ display: none; }}
+  .help {{ color: #777; font-size: 0.9em; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<header id="header" hidden>
+  <div class="controls">
+    <button id="previous" title="previous step (left arrow)">&#9664; previous</button>
+    <input type="range" id="slider" min="0" max="{last}" value="0" aria-label="step">
+    <button id="next" title="next step (right arrow)">next &#9654;</button>
+    <button id="play" title="play the steps one after another">play</button>
+    <span id="counter"></span>
+    <label><input type="checkbox" id="fit"> fit to window</label>
+  </div>
+  <p class="caption" id="now"></p>
+</header>
+{frames}
+<p class="help">Arrow keys step through the frames; Home and End jump to the start and the end.</p>
+<script>
+(function () {{
+  var frames = document.querySelectorAll(".frame");
+  var slider = document.getElementById("slider");
+  var previous = document.getElementById("previous");
+  var next = document.getElementById("next");
+  var play = document.getElementById("play");
+  var counter = document.getElementById("counter");
+  var now = document.getElementById("now");
+  var timer = null;
+  document.getElementById("header").hidden = false;
+  document.body.classList.add("scripted");
+  function show(k) {{
+    k = Math.max(0, Math.min(frames.length - 1, k));
+    for (var i = 0; i < frames.length; i++) frames[i].hidden = (i !== k);
+    slider.value = k;
+    counter.textContent = "frame " + (k + 1) + " of {count}";
+    now.textContent = frames[k].querySelector(".caption").textContent;
+    previous.disabled = (k === 0);
+    next.disabled = (k === frames.length - 1);
+    var active = frames[k].querySelector('[id$="-current"]');  // the node being processed
+    if (active) active.scrollIntoView({{block: "center", inline: "center"}});
+    if (k === frames.length - 1) stop();
+  }}
+  function current() {{ return parseInt(slider.value, 10); }}
+  function stop() {{
+    if (timer !== null) {{ clearInterval(timer); timer = null; play.textContent = "play"; }}
+  }}
+  previous.onclick = function () {{ stop(); show(current() - 1); }};
+  next.onclick = function () {{ stop(); show(current() + 1); }};
+  slider.oninput = function () {{ stop(); show(current()); }};
+  document.getElementById("fit").onchange = function () {{
+    document.body.classList.toggle("fit", this.checked);
+  }};
+  play.onclick = function () {{
+    if (timer !== null) {{ stop(); return; }}
+    if (current() === frames.length - 1) show(0);
+    play.textContent = "pause";
+    timer = setInterval(function () {{ show(current() + 1); }}, 1600);
+  }};
+  document.addEventListener("keydown", function (event) {{
+    if (event.target === slider) return;  // the slider handles its own arrow keys
+    if (event.key === "ArrowRight") {{ stop(); show(current() + 1); }}
+    else if (event.key === "ArrowLeft") {{ stop(); show(current() - 1); }}
+    else if (event.key === "Home") {{ stop(); show(0); }}
+    else if (event.key === "End") {{ stop(); show(frames.length - 1); }}
+  }});
+  show(0);
+}})();
+</script>
+</body>
+</html>
+"""
