@@ -184,10 +184,15 @@ class Item:
 def plan_collapse(view: GraphView, budget: int, use_scopes: bool = True) -> Plan:
     """Choose boxes so that at most ``budget`` nodes are drawn (when at all possible).
 
-    First try boxing scope blocks, from the innermost scopes outwards (the finest
-    drawing that fits wins); then merge runs of items in the middle of the computation,
-    keeping as many items at both ends as fit (a binary search on that number);
-    finally fold the remaining leaves into one node.
+    1. Box scope blocks, from the innermost scopes outwards: the finest drawing that
+       fits wins.
+    2. If none fits, merge the middle of the computation into "⋯" boxes, keeping up
+       to ``READABLE_ITEMS`` items (blocks or single ops) at the two ends, more of
+       them near the output; as many as fit (a binary search on that number).
+    3. Then draw the kept blocks nearest the output in full, while that still fits:
+       a student sees what one time step or one module call is made of.
+    4. If even the smallest plan is too big (very many leaves), fold leaves into one
+       "⋯ more inputs" node, keeping parameters in view first.
     """
     computed = [view.position(t) for t in view.computed]
     leaves = [i for i in range(len(view)) if view.tensors[i].grad_fn is None]
@@ -198,29 +203,49 @@ def plan_collapse(view: GraphView, budget: int, use_scopes: bool = True) -> Plan
         depth = 0
     for level in range(depth, 0, -1):
         items = _items(view, computed, level)
-        plan = _plan_for(view, items, [True] * len(items), leaves)
+        keep = [True] * len(items)
+        plan = _plan_for(view, items, keep, leaves)
         if plan.count <= budget:
-            return plan
+            return _expand_blocks(view, items, keep, leaves, plan, budget)
     items = _items(view, computed, 1 if depth else 0)
     root_items = _items_holding_roots(view, items)
 
-    def plan_keeping(k: int) -> Plan:
+    def keeping(k: int) -> list[bool]:
         tail = k - k // 3  # keep more near the output, where the loss is
-        keep = [i < k // 3 or i >= len(items) - tail or i in root_items for i in range(len(items))]
-        return _plan_for(view, items, keep, leaves)
+        return [i < k // 3 or i >= len(items) - tail or i in root_items for i in range(len(items))]
 
-    low, high = 0, len(items)  # plan_keeping(high) keeps everything: too many
-    best = plan_keeping(0)
-    while low < high:
+    low, high = 0, min(len(items) - 1, READABLE_ITEMS)
+    best_k, best = 0, _plan_for(view, items, keeping(0), leaves)
+    while low < high:  # the largest k whose plan fits
         middle = (low + high + 1) // 2
-        candidate = plan_keeping(middle)
+        candidate = _plan_for(view, items, keeping(middle), leaves)
         if candidate.count <= budget:
-            best, low = candidate, middle
+            best_k, best, low = middle, candidate, middle
         else:
             high = middle - 1
     if best.count > budget:
         _fold_leaves(view, best, budget)
-    return best
+        return best
+    return _expand_blocks(view, items, keeping(best_k), leaves, best, budget)
+
+
+READABLE_ITEMS = 16  # blocks or ops kept at the two ends of a collapsed computation
+
+
+def _expand_blocks(
+    view: GraphView, items: list[Item], keep: list[bool], leaves: list[int], plan: Plan, budget: int
+) -> Plan:
+    """Draw kept blocks in full instead of as boxes, nearest the output first, while they fit."""
+    expand: set[int] = set()
+    for k in reversed(range(len(items))):
+        if not keep[k] or items[k].prefix is None:
+            continue
+        candidate = _plan_for(view, items, keep, leaves, expand | {k})
+        if candidate.count > budget:
+            break
+        expand.add(k)
+        plan = candidate
+    return plan
 
 
 def _items(view: GraphView, computed: list[int], level: int) -> list[Item]:
@@ -244,8 +269,11 @@ def _items_holding_roots(view: GraphView, items: list[Item]) -> set[int]:
     return {k for k, item in enumerate(items) if roots.intersection(item.members)}
 
 
-def _plan_for(view: GraphView, items: list[Item], keep: list[bool], leaves: list[int]) -> Plan:
-    """Kept blocks become boxes, kept single ops are drawn in full, runs of the rest merge."""
+def _plan_for(
+    view: GraphView, items: list[Item], keep: list[bool], leaves: list[int], expand: set[int] = frozenset()
+) -> Plan:
+    """Kept blocks become boxes (or are drawn in full if in ``expand``), kept single ops
+    are drawn in full, and each run of items that are not kept merges into one box."""
     plan = Plan()
     run: list[Item] = []
 
@@ -264,12 +292,12 @@ def _plan_for(view: GraphView, items: list[Item], keep: list[bool], leaves: list
         run.clear()
 
     expanded = 0
-    for item, kept in zip(items, keep):
+    for k, (item, kept) in enumerate(zip(items, keep)):
         if not kept:
             run.append(item)
             continue
         close_run()
-        if item.prefix is None:
+        if item.prefix is None or k in expand:
             expanded += len(item.members)
         else:
             _add_box(plan, Box(list(item.members), item.prefix[-1], item.prefix[:-1]))
@@ -594,12 +622,17 @@ class Drawer:
         def line(text: str) -> str:
             return f'<TR><TD COLSPAN="2" ALIGN="LEFT">{text}</TD></TR>'
 
-        rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>',
-                row(PARAMETER_FILL, "blue: parameter (requires grad)"),
-                row(DATA_FILL, "green: data or constant"),
-                row(OP_FILL, "grey: operation"),
-                row(INTERMEDIATE_FILL, "white: computed value"),
-                row(OUTPUT_FILL, "gold: output", border=OUTPUT_BORDER)]
+        # Only the roles this drawing has: a legend for a small graph stays small.
+        tensors = self.view.tensors
+        rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
+        if any(t.grad_fn is None and t.requires_grad for t in tensors):
+            rows.append(row(PARAMETER_FILL, "blue: parameter (requires grad)"))
+        if any(t.grad_fn is None and not t.requires_grad for t in tensors):
+            rows.append(row(DATA_FILL, "green: data or constant"))
+        if self.view.computed:
+            rows.append(row(OP_FILL, "grey: operation"))
+            rows.append(row(INTERMEDIATE_FILL, "white: computed value"))
+        rows.append(row(OUTPUT_FILL, "gold: output", border=OUTPUT_BORDER))
         if self.options.gradients or overlay is not None:
             target = html_text(self.output_name)
             rows.append(line(f'<FONT COLOR="{GRADIENT_COLOUR}">red ∂{target}/∂x</FONT>: '
