@@ -179,7 +179,8 @@ def parse_expression(text: str) -> tuple[ast.Expression, list[str]]:
             if node.id in FUNCTIONS:
                 problem(node, f"{node.id} is a function: call it, as in {node.id}(x) ({_column(text, node)})")
             else:  # a variable, or the constant pi or e (which --at may redefine)
-                variables.setdefault(node.id, (node.lineno, node.col_offset))
+                here = (node.lineno, node.col_offset)
+                variables[node.id] = min(variables.get(node.id, here), here)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 problem(node, f"only numbers are allowed as constants: {where}")
