@@ -35,7 +35,7 @@ import numpy as np
 import autograd
 from autograd.tensor import Tensor
 from autograd.viz import stepper
-from autograd.viz.draw import Options
+from autograd.viz.drawing import Options
 from autograd.viz.render import (
     GraphvizNotFoundError,
     RenderError,

@@ -1,7 +1,7 @@
 """Drawings of computation graphs for teaching: see the graph, and watch backprop run.
 
 * ``draw(*roots, show=...)`` returns a ``graphviz.Digraph`` of the computation
-  (``draw.py``: colours, labels, clusters, collapsing large graphs);
+  (``drawing.py``: colours, labels, clusters, collapsing large graphs);
 * ``save_graph(graph_or_root, "graph.png")`` writes .png, .svg, .pdf or .dot
   (``render.py``: system Graphviz, or a pip-only SVG renderer, atomic writes);
 * ``backprop_frames(root)`` and ``save_backprop_html(root, "steps.html")`` tell
@@ -11,7 +11,7 @@
 to know every intermediate gradient; ``labels.py`` writes numbers and symbols.
 """
 
-from autograd.viz.draw import draw
+from autograd.viz.drawing import draw
 from autograd.viz.render import GraphvizNotFoundError, RenderError, save_graph
 from autograd.viz.stepper import backprop_frames, save_backprop_html
 

@@ -20,7 +20,7 @@ user's own ``backward()`` has already consumed the graph.
 >>> y = x * x + 1
 >>> view = GraphView([y])
 >>> [view.name(t) for t in view.tensors]
-['x', 'v1', '1', 'v2']
+['x', 'v1', '1', 'out']
 >>> gradients = final_gradients(view)
 >>> float(gradients[x])
 4.0
@@ -102,9 +102,10 @@ class GraphView:
     def name(self, tensor: Tensor) -> str:
         """The tensor's own name, or a generated one.
 
-        Generated names never repeat a user's name: computed tensors are ``v1, v2,
-        ...`` in the order they were computed, unnamed parameters ``p1, ...``, unnamed
-        data ``d1, ...``; a scalar constant (the ``2`` in ``2 * x``) is its value.
+        Generated names never repeat a user's name: an unnamed output is ``out``
+        (``out1, out2, ...`` for several), other computed tensors are ``v1, v2, ...``
+        in the order they were computed, unnamed parameters ``p1, ...``, unnamed data
+        ``d1, ...``; a scalar constant (the ``2`` in ``2 * x``) is its value.
         """
         return self._names[self._position[tensor]]
 
@@ -128,10 +129,17 @@ class GraphView:
                 if candidate not in taken:
                     return candidate
 
+        unnamed_roots = [r for r in self.roots if r.name is None and r.grad_fn is not None]
+        root_names = {}
+        for k, root in enumerate(unnamed_roots, start=1):
+            root_names[root] = "out" if len(unnamed_roots) == 1 else f"out{k}"
+        taken.update(root_names.values())
         names = []
         for tensor in self.tensors:
             if tensor.name is not None:
                 names.append(str(tensor.name))
+            elif tensor in root_names:
+                names.append(root_names[tensor])
             elif tensor.grad_fn is not None:
                 names.append(fresh("v"))
             elif self.is_constant(tensor):

@@ -122,7 +122,7 @@ def save_graph(graph_or_root: Any, path: str | os.PathLike, **draw_options: Any)
     fmt = format_of(path)
     graph = graph_or_root
     if not isinstance(graph, (graphviz.Digraph, graphviz.Graph)):
-        from autograd.viz.draw import draw
+        from autograd.viz.drawing import draw
 
         graph = draw(graph_or_root, **draw_options)
     elif draw_options:

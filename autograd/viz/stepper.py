@@ -42,7 +42,7 @@ import graphviz
 import numpy as np
 
 from autograd.tensor import Tensor
-from autograd.viz.draw import (
+from autograd.viz.drawing import (
     CURRENT_COLOUR,
     GRADIENT_COLOUR,
     PARTIAL_COLOUR,

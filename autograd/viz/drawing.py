@@ -602,7 +602,7 @@ class Drawer:
                     text, colour = overlay.edge_labels[(position, argument)]
                     attributes.update(label=f"<{html_text(text, 60)}>", fontcolor=colour)
                 if overlay is not None and (position, argument) in overlay.flowing:
-                    attributes.update(dir="back", color=CURRENT_COLOUR, penwidth="2.5", fontsize="11")
+                    attributes.update(dir="back", color=CURRENT_COLOUR, penwidth="2.5")
                 graph.edge(source, target, **attributes)
             if not boxed:
                 attributes = {"dir": "back", "color": GRADIENT_COLOUR} if backward_only else {}
