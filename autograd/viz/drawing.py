@@ -478,7 +478,7 @@ class Drawer:
         counts = collections.Counter(
             op_symbol_for(self.view.tensors[m].grad_fn.op.name, None) for m in box.members
         )
-        common = ", ".join(f"{html_text(symbol, 12)} {count:,}" for symbol, count in counts.most_common(3))
+        common = ", ".join(f"{html_text(symbol, 12)} ({count:,})" for symbol, count in counts.most_common(3))
         if len(counts) > 3:
             common += ", …"
         total = len(box.members)

@@ -304,6 +304,8 @@ def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, 
 # ---- the HTML page ---------------------------------------------------------------------
 
 _XML_PROLOGUE = re.compile(r"\A.*?(?=<svg\b)", re.S)
+# Graphviz's comments and <title>s (node ids such as "t3", which browsers show as tooltips)
+_NOISE = re.compile(r"<!--.*?-->\n?|<title>[^<]*</title>\n?", re.S)
 _SVG_ID = re.compile(r'\bid="([^"]*)"')
 
 
@@ -314,7 +316,7 @@ def html_page(title: str, captions: list[str], svgs: list[str]) -> str:
     """
     frames = []
     for k, (caption, svg) in enumerate(zip(captions, svgs)):
-        svg = _XML_PROLOGUE.sub("", svg, count=1)
+        svg = _NOISE.sub("", _XML_PROLOGUE.sub("", svg, count=1))
         svg = _SVG_ID.sub(lambda m, k=k: f'id="f{k}-{m.group(1)}"', svg)  # ids unique on the page
         frames.append(
             f'<section class="frame" id="frame{k}">\n<p class="caption">{html.escape(caption)}</p>\n'
