@@ -16,6 +16,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -328,7 +329,17 @@ def test_options_are_checked():
 def test_tensors_stay_plain_text_and_graphs_display_in_jupyter():
     _, _, y = small_graph()
     assert not any(name.startswith("_repr_") and name != "_repr_" for name in dir(Tensor))
-    assert hasattr(autograd.draw(y), "_repr_mimebundle_")
+    assert isinstance(autograd.draw(y), graphviz.Digraph)
+    if HAVE_DOT or HAVE_WASI:
+        bundle = autograd.draw(y)._repr_mimebundle_()
+        assert "∂y/∂w" in bundle["image/svg+xml"]
+
+
+@needs_wasi
+def test_jupyter_shows_drawings_without_graphviz(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    _, _, y = small_graph()
+    assert "<svg" in autograd.draw(y)._repr_mimebundle_()["image/svg+xml"]
 
 
 # ---- large graphs -----------------------------------------------------------------------

@@ -54,6 +54,7 @@ from autograd.viz.labels import (
     op_symbol_for,
     summarize,
 )
+from autograd.viz.render import render
 
 # ---- the colour legend -------------------------------------------------------------
 
@@ -147,6 +148,17 @@ def draw(
     view = GraphView(roots)
     gradients = final_gradients(view) if options.gradients else {}
     return Drawer(view, options).build(gradients)
+
+
+class Drawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter shows inline even without Graphviz installed.
+
+    Jupyter asks for SVG; this renders it like ``save_graph`` does (system Graphviz,
+    else the ``render`` extra), instead of failing when the ``dot`` program is missing.
+    """
+
+    def _repr_image_svg_xml(self) -> str:
+        return render(self, "svg").decode("utf-8")
 
 
 # ---- collapsing large graphs -------------------------------------------------------
@@ -492,7 +504,7 @@ class Drawer:
 
     def build(self, gradients: dict, overlay: Overlay | None = None) -> graphviz.Digraph:
         view, plan, options = self.view, self.plan, self.options
-        graph = graphviz.Digraph("computation")
+        graph = Drawing("computation")
         graph.attr(rankdir=options.rankdir, fontname=FONT, nodesep="0.25", ranksep="0.35",
                    pad="0.2", newrank="true", forcelabels="true")
         graph.attr("node", fontname=FONT, fontsize="12")
