@@ -102,7 +102,9 @@ def composition(out: Path) -> None:
     print("   chain rule: grad_z f = J^T grad_x f, J = dx/dz (4 x 2)")
     for point in [(1.0, 2.0), (0.5, -1.5), (-2.0, 0.25)]:
         z1, z2 = (Tensor(v, requires_grad=True, name=f"z{i}") for i, v in enumerate(point, start=1))
-        x = x_of_z(z1, z2)
+        z1_squared, z1_z2 = z1**2, z1 * z2
+        z1_squared.name, z1_z2.name = "z1²", "z1z2"
+        x = (z1 - z2, z1**2, z2**2, z1_squared + z1_z2)  # x_of_z, with its pieces named for the drawing
         for i, xi in enumerate(x, start=1):
             xi.name = f"x{i}"
         y = f_named(*x)
