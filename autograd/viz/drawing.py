@@ -647,10 +647,12 @@ class Drawer:
         rows.append(row(OUTPUT_FILL, "gold: output", border=OUTPUT_BORDER))
         if self.options.gradients or overlay is not None:
             target = html_text(self.output_name)
-            rows.append(line(f'<FONT COLOR="{GRADIENT_COLOUR}">red ∂{target}/∂x</FONT>: '
-                             f"gradient of {target} with respect to x"))
+            rows.append(line(f'<FONT COLOR="{GRADIENT_COLOUR}">red ∂{target}/∂(box)</FONT>: '
+                             f"gradient of {target} with respect to the box"))
             if len(self.view.roots) > 1:
                 rows.append(line("L: the sum of the outputs"))
+            elif stored_array(self.view.roots[0]).size > 1:
+                rows.append(line(f"({target} has several elements: gradients of their sum)"))
         if overlay is not None:
             rows.append(row("#ffffff", "red border: processed now", border=CURRENT_COLOUR))
             rows.append(line(f'<FONT COLOR="{PARTIAL_COLOUR}">orange: sum so far</FONT>'))
