@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np  # noqa: F401  (used by the doctests)
+import numpy as np
 
 from autograd.function import last_change
 
@@ -127,6 +127,9 @@ def run_backward(
     grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
+    # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits): a
+    # deposit of one of these must be a copy, or two gradients would share memory.
+    not_exclusive = {id(g) for g in root_grads}
     wanted = set(capture) if capture is not None else set()
     captured: dict[Any, Any] = {}
     changed_since = last_change()
@@ -145,7 +148,7 @@ def run_backward(
                 if len(captured) == len(wanted):
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
-            tensor._accumulate_grad(grad, create_graph)
+            _deposit(tensor, grad, create_graph, not_exclusive, hooked=bool(tensor._hooks))
         node = tensor.grad_fn
         if node.spent:
             raise GraphFreedError(
@@ -189,8 +192,27 @@ def run_backward(
             if leaf in wanted:
                 captured[leaf] = grad
         else:
-            leaf._accumulate_grad(grad, create_graph)
+            _deposit(leaf, grad, create_graph, not_exclusive, hooked=bool(leaf._hooks))
     return captured
+
+
+def _deposit(tensor: Any, grad: Any, create_graph: bool, not_exclusive: set[int], hooked: bool) -> None:
+    """Add ``grad`` to ``tensor.grad``, without a copy when no one else can see the array.
+
+    A fresh, writable array that owns its memory and was not handed out before (nor
+    came back from a hook, which may return anything) is exclusive. Copying the
+    gradient of every weight on every step would cost as much as computing it.
+    """
+    exclusive = (
+        not create_graph
+        and not hooked
+        and type(grad) is np.ndarray
+        and grad.base is None
+        and grad.flags.writeable
+        and id(grad) not in not_exclusive
+    )
+    not_exclusive.add(id(grad))
+    tensor._accumulate_grad(grad, create_graph, exclusive)
 
 
 def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:

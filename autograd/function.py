@@ -122,18 +122,21 @@ class scope:
     ('t=1',)
     """
 
+    __slots__ = ("label", "_outer")
+
     def __init__(self, label: str) -> None:
         self.label = str(label)
+        self._outer: list = []  # a stack, so one scope object can be entered again while active
 
     def __enter__(self) -> scope:
         global _scope
-        self._outer = _scope
+        self._outer.append(_scope)
         _scope = (self.label,) if _scope is None else _scope + (self.label,)
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _scope
-        _scope = self._outer
+        _scope = self._outer.pop()
 
 
 def current_scope() -> tuple[str, ...] | None:

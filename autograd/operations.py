@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
+from autograd.ops import reduce as _red
 from autograd.ops import shape as sh
 from autograd.ops.matmul import linear as _linear_op
+from autograd.ops.matmul import linear_of_data as _linear_of_data
 from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor
 
 
@@ -144,7 +146,29 @@ def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"(expected {weight.shape[-1]} features in the last axis)"
         )
     inputs = (x, weight) if bias is None else (x, weight, _tensor(bias))
-    return _apply(_linear_op, inputs)
+    return _apply(_linear_op if x.requires_grad else _linear_of_data, inputs)
+
+
+def softmax_cross_entropy(
+    logits: ArrayLike, target: ArrayLike, axis: int = -1, reduction: str = "mean"
+) -> Tensor:
+    """Cross-entropy of softmax(``logits``) against class indices, as one node (log-sum-exp inside).
+
+    ``target`` is an integer array of the logits' shape without ``axis``. The gradient
+    with respect to the logits is softmax − onehot (seed 004), per example; ``reduction``
+    is "mean", "sum" or "none". ``nn.functional.cross_entropy`` is the friendly front end.
+
+    >>> import autograd
+    >>> z = autograd.Tensor([[2.0, 0.0, -1.0]], requires_grad=True)
+    >>> autograd.softmax_cross_entropy(z, [0]).backward()
+    >>> z.grad.data.round(4)
+    array([[-0.1562,  0.1142,  0.042 ]])
+    """
+    logits = _tensor(logits)
+    indices = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"softmax_cross_entropy: reduction must be mean, sum or none, not {reduction!r}")
+    return _apply(_red.SoftmaxCrossEntropy(indices, axis, reduction), (logits,))
 
 
 def relu(x: ArrayLike) -> Tensor:

@@ -624,10 +624,8 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        with grad_mode.set_grad_enabled(create_graph):
-            engine.run_backward(
-                [self], [seed], retain_graph=retain_graph, create_graph=create_graph
-            )
+        with grad_mode.set_grad_enabled(create_graph):  # record the pass only for create_graph
+            engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
@@ -676,13 +674,20 @@ class Tensor:
                 wrapped = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
         return wrapped if create_graph else wrapped._data
 
-    def _accumulate_grad(self, grad: Any, create_graph: bool) -> None:
+    def _accumulate_grad(self, grad: Any, create_graph: bool, exclusive: bool = False) -> None:
+        """Add ``grad`` into ``.grad``.
+
+        ``exclusive`` says the engine knows the array is referenced nowhere else, so it
+        can become ``.grad`` without a copy; otherwise it is copied, because a rule may
+        hand one array to several inputs (``a + b``) or return a read-only view.
+        """
         if create_graph:
             grad = grad.astype(self._data.dtype)
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            # a copy: a rule may hand the same array to several inputs (a + b)
-            self.grad = Tensor._leaf(_stored(np.array(grad, dtype=self._data.dtype)))
+            if not (exclusive and grad.dtype == self._data.dtype):
+                grad = _stored(np.array(grad, dtype=self._data.dtype))
+            self.grad = Tensor._leaf(grad)
         else:
             self.grad._data = self.grad._data + grad
 
@@ -804,6 +809,8 @@ def _seed_gradient(output: Tensor, gradient: ArrayLike | None, as_tensor: bool) 
                 f"backward() needs a gradient argument for a non-scalar output of shape "
                 f"{output.shape}: call .sum() first, or pass gradient= of that shape"
             )
+        if not as_tensor and output._data.ndim == 0:
+            return output._data.dtype.type(1)  # d(output)/d(output), as a numpy scalar
         seed = np.ones_like(output._data)
     else:
         seed = gradient if isinstance(gradient, Tensor) and as_tensor else _as_array(gradient)

@@ -100,29 +100,32 @@ def dropout(
 def _class_indices(target: Any, logits: Tensor, name: str) -> np.ndarray | None:
     """``target`` as an integer index array, or None when it holds probabilities."""
     array = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if array.dtype.kind in "iub" or (array.dtype.kind == "f" and array.shape != logits.shape):
-        if array.dtype.kind == "f":
-            if not np.all(array == np.round(array)):
-                raise ValueError(f"{name}: class-index targets must be whole numbers")
-            array = array.astype(np.int64)
-        batch_shape = logits.shape[:1] if logits.ndim > 1 else ()
-        if logits.ndim > 2:
-            batch_shape = (logits.shape[0],) + logits.shape[2:]
-        if array.shape != batch_shape:
-            raise ValueError(
-                f"{name}: target of shape {array.shape} does not match logits of shape {logits.shape} "
-                f"(expected class indices of shape {batch_shape}, or probabilities of shape {logits.shape})"
-            )
-        classes = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
-        bad = np.flatnonzero((array < 0) | (array >= classes))
-        if bad.size:
-            position = int(bad[0])
-            raise IndexError(
-                f"{name}: target {int(array.reshape(-1)[position])} at position {position} is out of "
-                f"range for {classes} classes (valid: 0..{classes - 1})"
-            )
-        return array.astype(np.int64)
-    return None
+    kind = array.dtype.kind
+    if kind == "f" and array.shape == logits.shape:
+        return None  # probabilities (or one-hot rows)
+    if kind not in "iub":
+        if kind != "f" or not np.all(array == np.round(array)):
+            raise ValueError(f"{name}: class-index targets must be whole numbers")
+    if logits.ndim > 1:
+        batch_shape = (logits.shape[0],) + logits.shape[2:]
+        classes = logits.shape[1]
+    else:
+        batch_shape, classes = (), logits.shape[0]
+    if array.shape != batch_shape:
+        raise ValueError(
+            f"{name}: target of shape {array.shape} does not match logits of shape {logits.shape} "
+            f"(expected class indices of shape {batch_shape}, or probabilities of shape {logits.shape})"
+        )
+    if kind != "i" or array.dtype != np.int64:
+        array = array.astype(np.int64)
+    outside = (array < 0) | (array >= classes)
+    if outside.any():
+        position = int(np.flatnonzero(outside)[0])
+        raise IndexError(
+            f"{name}: target {int(array.reshape(-1)[position])} at position {position} is out of "
+            f"range for {classes} classes (valid: 0..{classes - 1})"
+        )
+    return array
 
 
 def _pick(log_probs: Tensor, indices: np.ndarray) -> Tensor:
@@ -155,13 +158,13 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     """
     logits = _as_tensor(logits)
     class_axis = 1 if logits.ndim > 1 else 0
-    log_probs = logits.log_softmax(axis=class_axis)
     indices = _class_indices(target, logits, "cross_entropy")
-    if indices is not None:
-        losses = -_pick(log_probs, indices)
-    else:
-        probabilities = _as_tensor(target)
-        losses = -(probabilities * log_probs).sum(axis=class_axis)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, not {reduction!r}")
+    if indices is not None:  # the common case: one fused node, gradient softmax − onehot
+        return autograd.softmax_cross_entropy(logits, indices, axis=class_axis, reduction=reduction)
+    probabilities = _as_tensor(target)
+    losses = -(probabilities * logits.log_softmax(axis=class_axis)).sum(axis=class_axis)
     return _reduce(losses, reduction, "cross_entropy")
 
 

@@ -56,14 +56,15 @@ class Linear(Module):
         self.bias = Parameter(rng.uniform(-bound, bound, size=out_features)) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _as_tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        try:
+            return autograd.linear(x, self.weight, self.bias)
+        except autograd.ShapeError:
+            shape = np.shape(x.data if isinstance(x, Tensor) else x)
             raise autograd.ShapeError(
                 f"{self._label}(in_features={self.in_features}, out_features={self.out_features}): "
-                f"input of shape {x.shape} has {x.shape[-1] if x.ndim else 0} features in its last "
+                f"input of shape {shape} has {shape[-1] if shape else 0} features in its last "
                 f"axis, expected {self.in_features} (weight shape {self.weight.shape})"
-            )
-        return autograd.linear(x, self.weight, self.bias)
+            ) from None
 
     def extra_repr(self) -> str:
         return (

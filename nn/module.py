@@ -60,7 +60,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_label", type(self).__name__)
+        self._set_label(type(self).__name__)
 
     # ---- registration: attributes are also recorded by kind, in assignment order ----
 
@@ -75,7 +75,7 @@ class Module:
                 value.name = name
         elif isinstance(value, Module):
             self._modules[name] = value
-            object.__setattr__(value, "_label", f"{name}: {type(value).__name__}")
+            value._set_label(f"{name}: {type(value).__name__}")
         elif name in self.__dict__.get("_buffer_names", ()):
             self._buffers[name] = value
         object.__setattr__(self, name, value)
@@ -84,6 +84,11 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         object.__delattr__(self, name)
+
+    def _set_label(self, label: str) -> None:
+        """The name of this module's box in graph drawings (its scope, made once, reused)."""
+        object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_scope", autograd.scope(label))
 
     def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None) -> None:
         """Keep ``tensor`` in the state dict without training it (e.g. running statistics)."""
@@ -103,7 +108,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with autograd.scope(self._label):
+        with self._scope:
             return self.forward(*args, **kwargs)
 
     # ---- walking the tree (iteratively) ------------------------------------------------

@@ -58,15 +58,23 @@ class Linear(Op):
     name = "linear"
     mismatch = "do not align"
 
+    def __init__(self, input_needs_grad: bool = True) -> None:
+        # A first layer's input is data: skip its gradient (a matrix product) altogether.
+        self.input_needs_grad = input_needs_grad
+
     def forward(self, x, weight, bias=None):
         out = x @ weight.T
         return out if bias is None else out + bias
 
     def backward(self, g, out, x, weight, bias=None):
         n_out, n_in = weight.shape
-        grad_weight = g.reshape(-1, n_out).T @ x.reshape(-1, n_in)
-        grad_x = g @ weight
+        g2, x2 = g.reshape(-1, n_out), x.reshape(-1, n_in)
+        # One example (per-example SGD): an outer product. As a broadcast multiply it is
+        # ~3x cheaper than a one-column BLAS product.
+        grad_weight = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
+        grad_x = g @ weight if self.input_needs_grad else None
         return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, g)
 
 
 linear = Linear()
+linear_of_data = Linear(input_needs_grad=False)
