@@ -165,6 +165,9 @@ def run_backward(
             input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
         elif len(inputs) == 2:
             input_grads = node.op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
+        elif len(inputs) == 3:
+            a, b, c = inputs
+            input_grads = node.op.backward(grad, tensor._data, a._data, b._data, c._data)
         else:
             input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
         if len(input_grads) != len(inputs):
@@ -203,12 +206,12 @@ def _deposit(tensor: Any, grad: Any, create_graph: bool, not_exclusive: set[int]
     came back from a hook, which may return anything) is exclusive. Copying the
     gradient of every weight on every step would cost as much as computing it.
     """
+    # (an array that owns its memory is writable: read-only results are views)
     exclusive = (
         not create_graph
         and not hooked
         and type(grad) is np.ndarray
         and grad.base is None
-        and grad.flags.writeable
         and id(grad) not in not_exclusive
     )
     not_exclusive.add(id(grad))

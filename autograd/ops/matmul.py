@@ -73,7 +73,9 @@ class Linear(Op):
         # ~3x cheaper than a one-column BLAS product.
         grad_weight = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         grad_x = g @ weight if self.input_needs_grad else None
-        return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, g)
+        if bias is None:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, g2.sum(axis=0)  # the bias is broadcast over the batch
 
 
 linear = Linear()
