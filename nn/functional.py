@@ -118,9 +118,8 @@ def _class_indices(target: Any, logits: Tensor, name: str) -> np.ndarray | None:
         )
     if kind != "i" or array.dtype != np.int64:
         array = array.astype(np.int64)
-    outside = (array < 0) | (array >= classes)
-    if outside.any():
-        position = int(np.flatnonzero(outside)[0])
+    if array.size and (array.min() < 0 or array.max() >= classes):
+        position = int(np.flatnonzero((array < 0) | (array >= classes))[0])
         raise IndexError(
             f"{name}: target {int(array.reshape(-1)[position])} at position {position} is out of "
             f"range for {classes} classes (valid: 0..{classes - 1})"

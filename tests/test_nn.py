@@ -289,3 +289,22 @@ def test_rnn_steps_are_scoped_and_bptt_reaches_first_input():
     assert {("RNN", f"t={k}") for k in range(1, 6)} <= scopes
     h_n.sum().backward()
     assert np.abs(x.grad.data[0]).sum() > 0  # the last state depends on the first input
+
+
+def test_float32_model_trains_in_float32_end_to_end():
+    """A float32 network's backward pass stays float32 (a float64 one-hot once upcast it all)."""
+    net = nn.MLP(6, [5], 3, generator=np.random.default_rng(0))
+    for p in net.parameters():
+        p.data = p.data.astype(np.float32)
+    logits = net(np.ones((4, 6), dtype=np.float32))
+    assert logits.dtype == np.float32
+    logits.retain_grad()
+    loss = F.cross_entropy(logits, [0, 1, 2, 0])
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert logits.grad.dtype == np.float32
+    assert all(p.grad.dtype == np.float32 for p in net.parameters())
+    single = Tensor(np.zeros(3, dtype=np.float32), requires_grad=True)  # one example, 1-d logits
+    F.cross_entropy(single, 2).backward()
+    np.testing.assert_allclose(single.grad.data, [1 / 3, 1 / 3, -2 / 3], rtol=1e-6)
+    assert single.grad.dtype == np.float32

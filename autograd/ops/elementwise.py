@@ -174,7 +174,7 @@ class Sigmoid(Op):
 
     def forward(self, a):
         e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
-        return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        return np.where(a >= 0, 1, e) / (1 + e)  # 1/(1 + e^-a) for a >= 0, e^a/(1 + e^a) below
 
     def backward(self, g, out, a):
         return (g * out * (1 - out),)

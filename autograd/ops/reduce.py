@@ -158,7 +158,7 @@ class SoftmaxCrossEntropy(Op):
             log_p = self._seen[1]  # the plain pass: same array as in forward
         else:  # create_graph: recompute from the Tensor, so the result is differentiable
             log_p = LogSoftmax(self.axis)(logits)
-        onehot = np.zeros(logits.shape)
+        onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
         self._at_target(onehot, set_to=1.0)
         if self.reduction == "none":
             scale = np.expand_dims(g, self.axis)
@@ -168,8 +168,13 @@ class SoftmaxCrossEntropy(Op):
 
     def _at_target(self, array, set_to=None):
         """The entries of ``array`` at the target classes (or set them to ``set_to``)."""
-        if array.ndim == 2 and self.axis in (1, -1):  # (N, C): plain fancy indexing, fast
+        if array.ndim == 1:  # one example: the target is a single class index
+            index = self.target[()] if self.target.ndim == 0 else self.target
+        elif array.ndim == 2 and self.axis in (1, -1):  # (N, C): plain fancy indexing, fast
             index = (np.arange(array.shape[0]), self.target)
+        else:
+            index = None
+        if index is not None:
             if set_to is None:
                 return array[index]
             array[index] = set_to

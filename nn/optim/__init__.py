@@ -140,7 +140,10 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(grad, copy=True)
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
+                if group["dampening"]:
+                    buf += (1 - group["dampening"]) * grad
+                else:
+                    buf += grad  # in place: no temporary the size of the parameter
             grad = grad + momentum * buf if group["nesterov"] else buf
         return group["lr"] * grad
 
