@@ -25,11 +25,11 @@ Graphviz's ``dot`` is installed). Exits with status 2 if scikit-learn is not ins
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
+from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 import nn
@@ -119,48 +119,10 @@ def draw_batch_graph(net, data, out: Path) -> None:
     logits.name = "logits"
     loss = F.cross_entropy(logits, Tensor(y_train, name="labels"))
     loss.name = "loss"
-    report_graphs(loss, out, "digits_batch_graph", rankdir="TB")
+    report_graphs(loss, out, "digits_batch_graph", indent="", rankdir="TB")
 
 
 # ---- output helpers ---------------------------------------------------------------------------
-
-
-def pyplot():
-    """matplotlib's pyplot on the file-only Agg backend, or None when matplotlib is not installed."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(figure, path: Path, dpi: int = 100) -> None:
-    """Save a matplotlib figure atomically (a temporary file, then a rename)."""
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{path.suffix}")
-    figure.savefig(temporary, dpi=dpi)
-    plt.close(figure)
-    temporary.replace(path)
-
-
-def report_graphs(root: Tensor, out: Path, stem: str, **options) -> None:
-    """Draw ``root``'s graph forward (values) and backward (gradients): SVG always, PNG with ``dot``."""
-    formats = ["svg", "png"] if shutil.which("dot") else ["svg"]
-    for show in ("forward", "backward"):
-        graph = autograd.draw(root, show=show, **options)
-        for extension in formats:
-            target = out / f"{stem}_{show}.{extension}"
-            try:
-                autograd.save_graph(graph, target)
-            except autograd.viz.GraphvizNotFoundError as error:
-                target = autograd.save_graph(graph, target.with_suffix(".dot"))
-                print(f"(no SVG renderer: {error}; wrote the DOT text instead)")
-            print(f"wrote {target}")
 
 
 def sizes(text: str) -> list[int]:

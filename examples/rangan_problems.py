@@ -24,11 +24,11 @@ green, as in the notes' figures.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
+from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 from autograd import Tensor
@@ -425,44 +425,6 @@ def problem_3_2(out: Path) -> None:
 
 def fmt(values) -> str:
     return "[" + ", ".join(f"{float(v):g}" for v in np.ravel(values)) + "]"
-
-
-def pyplot():
-    """matplotlib's pyplot on the file-only Agg backend, or None when matplotlib is not installed."""
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(figure, path: Path, dpi: int = 100) -> None:
-    """Save a matplotlib figure atomically (a temporary file, then a rename)."""
-    import matplotlib.pyplot as plt
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{path.suffix}")
-    figure.savefig(temporary, dpi=dpi)
-    plt.close(figure)
-    temporary.replace(path)
-
-
-def report_graphs(root: Tensor, out: Path, stem: str, **options) -> None:
-    """Draw ``root``'s graph forward (values) and backward (gradients): SVG always, PNG with ``dot``."""
-    formats = ["svg", "png"] if shutil.which("dot") else ["svg"]
-    for show in ("forward", "backward"):
-        graph = autograd.draw(root, show=show, **options)
-        for extension in formats:
-            target = out / f"{stem}_{show}.{extension}"
-            try:
-                autograd.save_graph(graph, target)
-            except autograd.viz.GraphvizNotFoundError as error:
-                target = autograd.save_graph(graph, target.with_suffix(".dot"))
-                print(f"   (no SVG renderer: {error}; wrote the DOT text instead)")
-            print(f"   wrote {target}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,7 @@ def run(script, *args, cwd, prelude=None):
     else:
         launcher = (
             f"{prelude}\nimport runpy, sys\nsys.argv = {[script, *map(str, args)]!r}\n"
+            f"sys.path.insert(0, {str(EXAMPLES)!r})  # as when run as a script: siblings importable\n"
             f"runpy.run_path({str(EXAMPLES / script)!r}, run_name='__main__')"
         )
         command = [sys.executable, "-c", launcher]
