@@ -493,20 +493,3 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
-
-__all__ = [
-    "Linear",
-    "Identity",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "LeakyReLU",
-    "Softmax",
-    "Sequential",
-    "MLP",
-    "BatchNorm1d",
-    "Dropout",
-    "RNNCell",
-    "RNN",
-    "Embedding",
-]
