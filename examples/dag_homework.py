@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
 import sys
 from pathlib import Path
+
+from _output import report_graphs  # noqa: E402  (a sibling file)
 
 import autograd
 from autograd.viz.demo import PARAMETER_NAMES, dag_homework
@@ -97,22 +98,16 @@ def check_point(label: str, x, y, params) -> float:
     return worst
 
 
-def draw(out: Path) -> list[Path]:
+def draw(out: Path) -> None:
     J, _ = dag_homework()
     J.backward()
-    written = []
-    extensions = ("svg", "png") if shutil.which("dot") else ("svg",)
-    for show in ("forward", "backward"):
-        graph = autograd.draw(J, show=show, rankdir="TB")
-        for ext in extensions:
-            path = out / f"dag_{show}.{ext}"
-            autograd.save_graph(graph, path)
-            written.append(path)
-    J, _ = dag_homework()
+    report_graphs(J, out, "dag", indent="", rankdir="TB")
     path = out / "dag_steps.html"
-    autograd.save_backprop_html(J, path)
-    written.append(path)
-    return written
+    try:
+        autograd.save_backprop_html(dag_homework()[0], path)
+        print(f"wrote {path}")
+    except autograd.viz.GraphvizNotFoundError:
+        print("(no SVG renderer for the step-by-step page: install Graphviz or 'chainrule[render]')")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,12 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        written = draw(args.out)
+        draw(args.out)
     except (OSError, autograd.viz.RenderError) as error:
         print(f"dag_homework.py: cannot write the drawings: {error}", file=sys.stderr)
         return 2
-    for path in written:
-        print(f"wrote {path}")
     return 0
 
 

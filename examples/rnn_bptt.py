@@ -18,11 +18,11 @@ the unrolled graph with one box per time step:
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
+from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 import nn
@@ -105,38 +105,28 @@ def train_tanh_rnn(updates: int, seed: int = 0) -> tuple[SequenceModel, list[flo
     return model, losses
 
 
-def save_outputs(out: Path, losses: list[float], model: SequenceModel) -> list[Path]:
-    written = []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 3.5))
-    axes.plot(losses)
-    axes.set_yscale("log")
-    axes.set_xlabel("update")
-    axes.set_ylabel("mean squared error")
-    axes.set_title("tanh RNN learning 'sum of the last 3 inputs' by BPTT")
-    axes.grid(alpha=0.3)
-    figure.tight_layout()
-    path = out / "rnn_loss.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    written.append(path)
+def save_outputs(out: Path, losses: list[float], model: SequenceModel) -> None:
+    plt = pyplot()
+    if plt is None:
+        print("  (matplotlib is not installed, so no loss plot: pip install -e '.[examples]')")
+    else:
+        figure, axes = plt.subplots(figsize=(6, 3.5))
+        axes.plot(losses)
+        axes.set_yscale("log")
+        axes.set_xlabel("update")
+        axes.set_ylabel("mean squared error")
+        axes.set_title("tanh RNN learning 'sum of the last 3 inputs' by BPTT")
+        axes.grid(alpha=0.3)
+        figure.tight_layout()
+        save_figure(figure, out / "rnn_loss.png", dpi=110)
+        print(f"  wrote {out / 'rnn_loss.png'}")
 
     # a short unrolled graph, one box per time step
     x, y = memory_task(1, 3, np.random.default_rng(1))
     loss = nn.functional.mse_loss(model(Tensor(x, name="x")), y)
     loss.name = "loss"
     loss.backward()
-    for show in ("forward", "backward"):
-        graph = autograd.draw(loss, show=show)
-        for ext in ("svg", "png") if shutil.which("dot") else ("svg",):
-            path = out / f"rnn_unrolled_{show}.{ext}"
-            autograd.save_graph(graph, path)
-            written.append(path)
-    return written
+    report_graphs(loss, out, "rnn_unrolled", indent="  ")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,12 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     assert losses[-1] < losses[0], "training did not reduce the loss"
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        written = save_outputs(args.out, losses, model)
+        save_outputs(args.out, losses, model)
     except (OSError, autograd.viz.RenderError) as error:
         print(f"rnn_bptt.py: cannot write the images: {error}", file=sys.stderr)
         return 2
-    for path in written:
-        print(f"  wrote {path}")
     return 0
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from autograd.viz.render import can_render
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -17,6 +19,10 @@ def test_rnn_bptt_example_runs_and_draws_the_unrolled_graph(tmp_path):
                              "--steps", "40"], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "engine gradients equal the seed's BPTT formulas" in result.stdout
+    assert (tmp_path / "rnn_loss.png").read_bytes()[:4] == b"\x89PNG"
+    if not can_render("svg"):  # no Graphviz and no render extra: the DOT text instead
+        assert "t=3" in (tmp_path / "rnn_unrolled_forward.dot").read_text()
+        return
     svg = ET.parse(tmp_path / "rnn_unrolled_forward.svg").getroot()
     text = " ".join(t for t in svg.itertext())
     assert "t=1" in text and "t=3" in text  # one box per time step
