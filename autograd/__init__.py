@@ -54,8 +54,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in _DRAWING:
+    if name in _DRAWING or name == "viz":
         from autograd import viz
 
-        return getattr(viz, name)
+        return viz if name == "viz" else getattr(viz, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
