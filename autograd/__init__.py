@@ -55,7 +55,8 @@ __all__ = [
 
 def __getattr__(name: str):
     if name in _DRAWING or name == "viz":
-        from autograd import viz
+        import importlib
 
+        viz = importlib.import_module("autograd.viz")  # sets autograd.viz: no second call
         return viz if name == "viz" else getattr(viz, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -534,3 +534,13 @@ def test_softplus_is_stable_and_its_gradient_is_sigmoid():
     assert z.grad.data[2] == 0.5  # exactly σ(0), where relu/abs compositions give 0
     x = Tensor(np.random.default_rng(1).standard_normal((3, 2)), requires_grad=True)
     assert autograd.gradcheck(autograd.softplus, x) and autograd.gradgradcheck(autograd.softplus, x)
+
+
+def test_drawing_is_loaded_on_first_use():
+    import importlib
+    import subprocess
+    import sys
+
+    code = "import sys, autograd; assert 'graphviz' not in sys.modules; autograd.viz.RenderError; autograd.draw"
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+    assert importlib.import_module("autograd").viz is importlib.import_module("autograd.viz")
