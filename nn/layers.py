@@ -275,7 +275,8 @@ class BatchNorm1d(Module):
                     f"got input of shape {x.shape}"
                 )
             mean = x.mean(axis=axes, keepdims=True)
-            var = x.var(axis=axes, keepdims=True, correction=0)
+            centred = x - mean  # computed once: it is also the numerator below
+            var = (centred * centred).mean(axis=axes, keepdims=True)  # biased, as the paper
             if self.training and self.track_running_stats:
                 with autograd.no_grad():
                     self.num_batches_tracked = self.num_batches_tracked + 1
@@ -284,9 +285,9 @@ class BatchNorm1d(Module):
                     self.running_mean = (1 - m) * self.running_mean + m * mean.data.reshape(-1)
                     self.running_var = (1 - m) * self.running_var + m * unbiased
         else:
-            mean = Tensor(self.running_mean.reshape(shape))
+            centred = x - Tensor(self.running_mean.reshape(shape))
             var = Tensor(self.running_var.reshape(shape))
-        normalised = (x - mean) / (var + self.eps).sqrt()
+        normalised = centred / (var + self.eps).sqrt()
         if self.affine:
             normalised = normalised * self.weight.reshape(shape) + self.bias.reshape(shape)
         return normalised
