@@ -156,8 +156,9 @@ class SoftmaxCrossEntropy(Op):
     def backward(self, g, out, logits):
         if self._seen is not None and self._seen[0] is logits:
             log_p = self._seen[1]  # the plain pass: same array as in forward
-        else:  # create_graph: recompute from the Tensor, so the result is differentiable
-            log_p = LogSoftmax(self.axis)(logits)
+        else:  # create_graph, or a retained graph's second pass: recompute
+            log_p = LogSoftmax(self.axis)(logits)  # (on a Tensor: differentiable)
+        self._seen = None  # freed after use, like other saved values
         onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
         self._at_target(onehot, set_to=1.0)
         if self.reduction == "none":
