@@ -22,6 +22,7 @@ differentiated again.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -88,8 +89,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     return computed, leaves
 
 
-def _clock_of(tensor: Any) -> int:
-    return tensor.grad_fn.clock
+_clock_of = operator.attrgetter("grad_fn.clock")  # the sort key (C-level: no Python call per tensor)
 
 
 def topological_order(roots: Iterable[Any]) -> list[Any]:
@@ -159,18 +159,19 @@ def run_backward(
         if changed_since > node.clock:  # some tensor was changed in place after this op ran
             _check_unchanged(tensor, node)
         inputs = node.inputs
+        arity = len(inputs)
         if create_graph:
             input_grads = node.op.backward(grad, tensor, *inputs)
-        elif len(inputs) == 1:  # unary and binary ops, without building an argument list
-            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
-        elif len(inputs) == 2:
+        elif arity == 2:  # binary and unary ops, without building an argument list
             input_grads = node.op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
-        elif len(inputs) == 3:
+        elif arity == 1:
+            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
+        elif arity == 3:
             a, b, c = inputs
             input_grads = node.op.backward(grad, tensor._data, a._data, b._data, c._data)
         else:
             input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
-        if len(input_grads) != len(inputs):
+        if len(input_grads) != arity:
             raise RuntimeError(
                 f"{node.name}: backward returned {len(input_grads)} gradients "
                 f"for {len(inputs)} inputs"
@@ -180,8 +181,10 @@ def run_backward(
                 shape = parent._data.shape
                 if parent_grad.shape != shape:
                     parent_grad = sum_to(parent_grad, shape)
-                previous = grads.get(parent)
-                grads[parent] = parent_grad if previous is None else previous + parent_grad
+                if parent in grads:
+                    grads[parent] = grads[parent] + parent_grad
+                else:
+                    grads[parent] = parent_grad
         if not retain_graph:
             node.spent = True
 
