@@ -22,14 +22,11 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Tensor
+from autograd import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 _LOG_FLOOR = float(np.exp(-100.0))
 
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
@@ -46,31 +43,31 @@ def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
-    return _as_tensor(x).relu()
+    return as_tensor(x).relu()
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return _as_tensor(x).leaky_relu(negative_slope)
+    return as_tensor(x).leaky_relu(negative_slope)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return _as_tensor(x).sigmoid()
+    return as_tensor(x).sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
-    return _as_tensor(x).tanh()
+    return as_tensor(x).tanh()
 
 
 def softplus(x: Tensor) -> Tensor:
-    return _as_tensor(x).softplus()
+    return as_tensor(x).softplus()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return _as_tensor(x).softmax(axis=dim)
+    return as_tensor(x).softmax(axis=dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return _as_tensor(x).log_softmax(axis=dim)
+    return as_tensor(x).log_softmax(axis=dim)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -84,7 +81,7 @@ def dropout(
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (when training)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], not {p}")
-    x = _as_tensor(x)
+    x = as_tensor(x)
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -141,7 +138,7 @@ def _pick(log_probs: Tensor, indices: np.ndarray) -> Tensor:
 
 def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices under ``log_probs`` (N, C)."""
-    log_probs = _as_tensor(log_probs)
+    log_probs = as_tensor(log_probs)
     indices = _class_indices(target, log_probs, "nll_loss")
     if indices is None:
         raise ValueError("nll_loss: targets must be class indices")
@@ -155,14 +152,14 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     (N,)) or probabilities / one-hot rows of the same shape as ``logits``. Its
     gradient with respect to the logits is softmax(logits) − y (per example).
     """
-    logits = _as_tensor(logits)
+    logits = as_tensor(logits)
     class_axis = 1 if logits.ndim > 1 else 0
     indices = _class_indices(target, logits, "cross_entropy")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, not {reduction!r}")
     if indices is not None:  # the common case: one fused node, gradient softmax − onehot
         return autograd.softmax_cross_entropy(logits, indices, axis=class_axis, reduction=reduction)
-    probabilities = _as_tensor(target)
+    probabilities = as_tensor(target)
     losses = -(probabilities * logits.log_softmax(axis=class_axis)).sum(axis=class_axis)
     return _reduce(losses, reduction, "cross_entropy")
 
@@ -172,8 +169,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
 
     Its gradient is σ(z) − y.
     """
-    logits = _as_tensor(logits)
-    target = _as_tensor(target)
+    logits = as_tensor(logits)
+    target = as_tensor(target)
     if target.shape != logits.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: target of shape {target.shape} does not match "
@@ -184,8 +181,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
 
 def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """−(y ln p + (1 − y) ln(1 − p)), with each log clamped at −100 as PyTorch does."""
-    p = _as_tensor(probabilities)
-    target = _as_tensor(target)
+    p = as_tensor(probabilities)
+    target = as_tensor(target)
     if target.shape != p.shape:
         raise ValueError(
             f"binary_cross_entropy: target of shape {target.shape} does not match input of shape {p.shape}"
@@ -204,8 +201,8 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
 
 def mse_loss(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (``reduction="sum"`` gives the plain sum of squares)."""
-    prediction = _as_tensor(prediction)
-    target = _as_tensor(target)
+    prediction = as_tensor(prediction)
+    target = as_tensor(target)
     if target.shape != prediction.shape:
         raise ValueError(
             f"mse_loss: target of shape {target.shape} does not match prediction of shape {prediction.shape}"

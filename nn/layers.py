@@ -25,13 +25,9 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Tensor
+from autograd import Tensor, as_tensor
 from nn import functional as F
 from nn.module import Module, Parameter
-
-
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 class Linear(Module):
@@ -77,22 +73,22 @@ class Linear(Module):
 
 class Identity(Module):
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x)
+        return as_tensor(x)
 
 
 class Sigmoid(Module):
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x).sigmoid()
+        return as_tensor(x).sigmoid()
 
 
 class Tanh(Module):
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x).tanh()
+        return as_tensor(x).tanh()
 
 
 class ReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x).relu()
+        return as_tensor(x).relu()
 
 
 class LeakyReLU(Module):
@@ -101,7 +97,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x).leaky_relu(self.negative_slope)
+        return as_tensor(x).leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -113,7 +109,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x).softmax(axis=self.dim)
+        return as_tensor(x).softmax(axis=self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
@@ -259,7 +255,7 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
 
     def forward(self, x: Tensor) -> Tensor:
-        x = _as_tensor(x)
+        x = as_tensor(x)
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise autograd.ShapeError(
                 f"{self._label}({self.num_features}): expected input of shape (N, {self.num_features}) "
@@ -347,7 +343,7 @@ class RNNCell(Module):
         self.bias_hh = Parameter(rng.uniform(-bound, bound, size=hidden_size)) if bias else None
 
     def forward(self, x: Tensor, h: Tensor | None = None) -> Tensor:
-        x = _as_tensor(x)
+        x = as_tensor(x)
         if x.shape[-1] != self.input_size:
             raise autograd.ShapeError(
                 f"{self._label}: input of shape {x.shape} has {x.shape[-1]} features, "
@@ -419,7 +415,7 @@ class RNN(Module):
         )
 
     def forward(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        x = _as_tensor(x)
+        x = as_tensor(x)
         unbatched = x.ndim == 2
         if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
             raise autograd.ShapeError(
@@ -434,7 +430,7 @@ class RNN(Module):
         if h0 is None:
             h0 = Tensor(np.zeros((self.num_layers, batch, self.hidden_size), dtype=x.dtype))
         else:
-            h0 = _as_tensor(h0)
+            h0 = as_tensor(h0)
             if unbatched:
                 h0 = h0.reshape(self.num_layers, 1, self.hidden_size)
         activation = _RNN_NONLINEARITIES[self.nonlinearity]
