@@ -238,8 +238,13 @@ class Tensor:
 
     @staticmethod
     def _record(op: Op, *args: Any) -> Tensor:
-        """Apply ``op`` to tensors or constants (``Op.__call__`` sends Tensors here)."""
-        return _apply(op, tuple(a if isinstance(a, Tensor) else Tensor(a) for a in args))
+        """Apply ``op`` to tensors or constants (``Op.__call__`` sends Tensors here).
+
+        Constants become tensors as in ``x * 2.0``: Python numbers take the dtype of the
+        first tensor argument.
+        """
+        like = next(a for a in args if isinstance(a, Tensor))
+        return _apply(op, tuple(_lift(a, like) for a in args))
 
     # ---- arithmetic (broadcasting) ----------------------------------------------
 
@@ -766,8 +771,6 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
 
 def _lift(value: ArrayLike, like: Tensor) -> Tensor:
     """A constant operand as a Tensor; Python numbers take a float tensor's dtype."""
-    if type(value) is Tensor:
-        return value
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (float, int)) and like._data.dtype.kind == "f":

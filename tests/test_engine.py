@@ -544,3 +544,11 @@ def test_drawing_is_loaded_on_first_use():
     code = "import sys, autograd; assert 'graphviz' not in sys.modules; autograd.viz.RenderError; autograd.draw"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
     assert importlib.import_module("autograd").viz is importlib.import_module("autograd.viz")
+
+
+def test_calling_an_op_lifts_constants_like_the_operators_do():
+    from autograd.ops.elementwise import mul
+
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    assert mul(x, 2.0).dtype == np.float32 and mul(2.0, x).dtype == np.float32  # as x * 2.0
+    assert (x * 2.0).dtype == np.float32
