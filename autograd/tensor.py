@@ -343,10 +343,10 @@ class Tensor:
         return self._inplace_checked(np.divide, other)
 
     def copy_(self, source: ArrayLike) -> Tensor:
-        return self._inplace_checked(lambda _, s, out, casting: np.copyto(out, s), source)
+        return self._inplace_checked(lambda _, s, out: np.copyto(out, s), source)
 
     def fill_(self, value: float) -> Tensor:
-        return self._inplace_checked(lambda _, v, out, casting: out.fill(v), value)
+        return self._inplace_checked(lambda _, v, out: out.fill(v), value)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -357,8 +357,10 @@ class Tensor:
                 "in-place operation on a tensor that requires grad while recording; "
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
             )
-        ufunc(self.data, _as_array(other), out=self.data, casting="same_kind")
-        self._bump_version()
+        data = self.data
+        ufunc(data, other._data if isinstance(other, Tensor) else other, data)  # out=data; casts same_kind
+        self._version += 1  # as _bump_version, inlined: optimisers call this for every parameter
+        self._modified_at = tick_change()
         return self
 
     # ---- comparisons and logic: boolean tensors, outside the graph ----------------

@@ -51,16 +51,14 @@ class Optimizer:
             for p in group["params"]:
                 p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
 
-    def _params_with_grad(self) -> Iterable[tuple[dict[str, Any], Tensor, np.ndarray, dict[str, Any]]]:
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    yield group, p, p.grad.data, self.state.setdefault(id(p), {})
-
     def step(self) -> None:
+        state = self.state
         with autograd.no_grad():
-            for group, p, grad, state in self._params_with_grad():
-                p.sub_(self._update(group, p.data, grad, state))
+            for group in self.param_groups:
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is not None:
+                        p.sub_(self._update(group, p.data, grad.data, state.setdefault(id(p), {})))
 
     def _update(
         self, group: dict[str, Any], value: np.ndarray, grad: np.ndarray, state: dict[str, Any]
