@@ -174,10 +174,12 @@ class Sigmoid(Op):
 
     def forward(self, a):
         e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
-        return np.where(a >= 0, 1, e) / (1 + e)  # 1/(1 + e^-a) for a >= 0, e^a/(1 + e^a) below
+        # 1/(1 + e^-a) for a >= 0 and e^a/(1 + e^a) below: the numerator is 1 or e, which
+        # max(e, a >= 0) picks without a np.where (float constants: no int promotion)
+        return np.maximum(e, a >= 0.0) / (1.0 + e)
 
     def backward(self, g, out, a):
-        return (g * out * (1 - out),)
+        return (g * out * (1.0 - out),)
 
 
 class Softplus(Op):

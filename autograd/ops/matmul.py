@@ -69,12 +69,14 @@ class Linear(Op):
         return out
 
     def backward(self, g, out, x, weight, bias=None):
-        n_out, n_in = weight.shape
-        g2, x2 = g.reshape(-1, n_out), x.reshape(-1, n_in)
-        # One example (per-example SGD): an outer product. As a broadcast multiply it is
-        # ~3x cheaper than a one-column BLAS product.
-        grad_weight = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         grad_x = g @ weight if self.input_needs_grad else None
+        if g.ndim == 1:  # one example (per-example SGD): an outer product, and the bias gets g
+            # As a broadcast multiply it is ~3x cheaper than a one-column BLAS product.
+            grad_weight = g[:, None] * x
+            return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, g)
+        n_out, n_in = weight.shape
+        g2, x2 = g.reshape(-1, n_out), x.reshape(-1, n_in)  # a batch of any shape, flattened
+        grad_weight = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         if bias is None:
             return grad_x, grad_weight
         return grad_x, grad_weight, g2.sum(axis=0)  # the bias is broadcast over the batch
