@@ -115,7 +115,11 @@ def _class_indices(target: Any, logits: Tensor, name: str) -> np.ndarray | None:
         )
     if kind != "i" or array.dtype != np.int64:
         array = array.astype(np.int64)
-    if array.size and (array.min() < 0 or array.max() >= classes):
+    if array.ndim == 0:  # one example: no reductions for the range check
+        out_of_range = not 0 <= array.item() < classes
+    else:
+        out_of_range = array.size and (array.min() < 0 or array.max() >= classes)
+    if out_of_range:
         position = int(np.flatnonzero((array < 0) | (array >= classes))[0])
         raise IndexError(
             f"{name}: target {int(array.reshape(-1)[position])} at position {position} is out of "

@@ -145,7 +145,10 @@ class SoftmaxCrossEntropy(Op):
         self._seen = None  # (input, log-probabilities) from forward, reused by a plain backward
 
     def forward(self, logits):
-        log_p = LogSoftmax(self.axis).forward(logits)
+        # log softmax, as LogSoftmax computes it (the second subtraction in place: this
+        # runs once per training step, often on one example)
+        log_p = logits - logits.max(axis=self.axis, keepdims=True)
+        log_p -= np.log(np.exp(log_p).sum(axis=self.axis, keepdims=True))
         self._seen = (logits, log_p)
         losses = -self._at_target(log_p)
         if self.reduction == "none":
@@ -159,16 +162,19 @@ class SoftmaxCrossEntropy(Op):
         else:  # create_graph, or a retained graph's second pass: recompute
             log_p = LogSoftmax(self.axis)(logits)  # (on a Tensor: differentiable)
         self._seen = None  # freed after use, like other saved values
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
-        self._at_target(onehot, set_to=1.0)
+        if isinstance(log_p, np.ndarray):  # arrays: softmax − onehot in place
+            grad = np.exp(log_p)
+            self._at_target(grad, add=-1.0)
+        else:  # Tensors (create_graph): no in-place changes, so subtract a one-hot array
+            onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
+            self._at_target(onehot, add=1.0)
+            grad = np.exp(log_p) - onehot
         if self.reduction == "none":
-            scale = np.expand_dims(g, self.axis)
-        else:
-            scale = g if self.reduction == "sum" else g / self.target.size
-        return ((np.exp(log_p) - onehot) * scale,)
+            return (grad * np.expand_dims(g, self.axis),)
+        return (grad * (g if self.reduction == "sum" else g / self.target.size),)
 
-    def _at_target(self, array, set_to=None):
-        """The entries of ``array`` at the target classes (or set them to ``set_to``)."""
+    def _at_target(self, array, add=None):
+        """The entries of ``array`` at the target classes (or add ``add`` to them, in place)."""
         if array.ndim == 1:  # one example: the target is a single class index
             index = self.target[()] if self.target.ndim == 0 else self.target
         elif array.ndim == 2 and self.axis in (1, -1):  # (N, C): plain fancy indexing, fast
@@ -176,12 +182,13 @@ class SoftmaxCrossEntropy(Op):
         else:
             index = None
         if index is not None:
-            if set_to is None:
+            if add is None:
                 return array[index]
-            array[index] = set_to
+            array[index] += add  # one target per example: no index repeats
             return None
         where = np.expand_dims(self.target, self.axis)
-        if set_to is None:
-            return np.squeeze(np.take_along_axis(array, where, self.axis), self.axis)
-        np.put_along_axis(array, where, set_to, self.axis)
+        picked = np.take_along_axis(array, where, self.axis)
+        if add is None:
+            return np.squeeze(picked, self.axis)
+        np.put_along_axis(array, where, picked + add, self.axis)
         return None
