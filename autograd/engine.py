@@ -148,7 +148,7 @@ def run_backward(
                 if len(captured) == len(wanted):
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
-            _deposit(tensor, grad, create_graph, not_exclusive, hooked=bool(tensor._hooks))
+            _deposit(tensor, grad, create_graph, not_exclusive, bool(tensor._hooks))
         node = tensor.grad_fn
         if node.spent:
             raise GraphFreedError(
@@ -198,7 +198,7 @@ def run_backward(
             if leaf in wanted:
                 captured[leaf] = grad
         else:
-            _deposit(leaf, grad, create_graph, not_exclusive, hooked=bool(leaf._hooks))
+            _deposit(leaf, grad, create_graph, not_exclusive, bool(leaf._hooks))
     return captured
 
 

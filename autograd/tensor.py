@@ -631,8 +631,14 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        with grad_mode.set_grad_enabled(create_graph):  # record the pass only for create_graph
+        # Record the pass only for create_graph (set_grad_enabled, without the cost of a
+        # context-manager object on every training step).
+        recording = grad_mode._enabled
+        grad_mode._enabled = create_graph
+        try:
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
+        finally:
+            grad_mode._enabled = recording
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
@@ -701,8 +707,10 @@ class Tensor:
     @staticmethod
     def _leaf(array: Any) -> Tensor:
         """Wrap an array or numpy scalar without copying or converting (internal fast path)."""
-        t = Tensor.__new__(Tensor)
-        t._data = array if isinstance(array, (np.ndarray, np.generic)) else _stored(np.asarray(array))
+        t = _new_object(Tensor)
+        if type(array) is not np.ndarray and not isinstance(array, np.generic):
+            array = _stored(np.asarray(array))
+        t._data = array
         t.grad = t.grad_fn = t.name = None
         t._requires_grad = t._retains_grad = False
         t._version = t._modified_at = 0
@@ -734,6 +742,9 @@ class Tensor:
 # ---- the one place where operations run and are recorded -------------------------
 
 
+_new_object = object.__new__
+
+
 def _stored(array: np.ndarray) -> Any:
     """How data is kept: 0-d arrays as numpy scalars (same dtype and value)."""
     return array if array.ndim else array[()]
@@ -752,7 +763,7 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
         raise ShapeError(f"{op.name}: {detail}") from error
-    out = Tensor.__new__(Tensor)
+    out = _new_object(Tensor)  # no __init__: every slot is set below
     if type(data) is not np.ndarray and not isinstance(data, np.generic):
         data = _stored(np.asarray(data))  # an op returned a Python number or a list
     out._data = data
