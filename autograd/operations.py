@@ -139,14 +139,16 @@ def linear(x: ArrayLike, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> autograd.linear(np.arange(3.0), w, autograd.Tensor([0.5, -0.5]))
     Tensor([3.5, 2.5], grad_fn=<LinearBackward>)
     """
-    x = _tensor(x)
-    if x.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+    x, weight = _tensor(x), _tensor(weight)
+    x_shape, w_shape = x._data.shape, weight._data.shape  # (the hot path of every layer)
+    if x_shape[-1:] != w_shape[-1:] or len(w_shape) != 2:
         raise ShapeError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
-            f"(expected {weight.shape[-1]} features in the last axis)"
+            f"linear: input of shape {x_shape} does not fit weight of shape {w_shape} "
+            + (f"(expected {w_shape[-1]} features in the last axis)" if len(w_shape) == 2
+               else "(the weight must be 2-d: (out_features, in_features))")
         )
     inputs = (x, weight) if bias is None else (x, weight, _tensor(bias))
-    return _apply(_linear_op if x.requires_grad else _linear_of_data, inputs)
+    return _apply(_linear_op if x._requires_grad else _linear_of_data, inputs)
 
 
 def softmax_cross_entropy(

@@ -757,6 +757,8 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
             data = op.forward(inputs[0]._data, inputs[1]._data)
         elif len(inputs) == 1:
             data = op.forward(inputs[0]._data)
+        elif len(inputs) == 3:  # linear with a bias, where
+            data = op.forward(inputs[0]._data, inputs[1]._data, inputs[2]._data)
         else:
             data = op.forward(*[t._data for t in inputs])
     except (ValueError, IndexError) as error:

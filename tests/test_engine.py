@@ -521,6 +521,10 @@ def test_linear_is_x_wT_plus_b_with_correct_gradients(x_shape):
     assert autograd.gradcheck(lambda x, w: autograd.linear(x, w), (x, w))
     with pytest.raises(ShapeError, match=r"linear: input of shape \(2, 5\) does not fit weight of shape"):
         autograd.linear(Tensor(np.ones((2, 5))), w)
+    data = Tensor(rng.standard_normal(x_shape))  # an input without gradient: linear_of_data
+    assert autograd.gradcheck(lambda w, b: autograd.linear(data, w, b).sin(), (w, b))
+    with pytest.raises(ShapeError, match=r"weight must be 2-d"):
+        autograd.linear(Tensor(np.ones(4)), Tensor(np.ones(4)))
 
 
 def test_softplus_is_stable_and_its_gradient_is_sigmoid():
