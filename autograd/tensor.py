@@ -247,27 +247,30 @@ class Tensor:
         return _apply(op, tuple(_lift(a, like) for a in args))
 
     # ---- arithmetic (broadcasting) ----------------------------------------------
+    #
+    # (``other if type(other) is Tensor else _lift(...)`` spares the commonest case, two
+    # tensors, a function call: scalar graphs are made of nothing but these operators.)
 
     def __add__(self, other: ArrayLike) -> Tensor:
-        return _apply(ew.add, (self, _lift(other, self)))
+        return _apply(ew.add, (self, other if type(other) is Tensor else _lift(other, self)))
 
     def __radd__(self, other: ArrayLike) -> Tensor:
         return _apply(ew.add, (_lift(other, self), self))
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return _apply(ew.sub, (self, _lift(other, self)))
+        return _apply(ew.sub, (self, other if type(other) is Tensor else _lift(other, self)))
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
         return _apply(ew.sub, (_lift(other, self), self))
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return _apply(ew.mul, (self, _lift(other, self)))
+        return _apply(ew.mul, (self, other if type(other) is Tensor else _lift(other, self)))
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
         return _apply(ew.mul, (_lift(other, self), self))
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return _apply(ew.div, (self, _lift(other, self)))
+        return _apply(ew.div, (self, other if type(other) is Tensor else _lift(other, self)))
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         return _apply(ew.div, (_lift(other, self), self))
