@@ -129,7 +129,7 @@ def run_backward(
         _accumulate(grads, root, grad)
     # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits): a
     # deposit of one of these must be a copy, or two gradients would share memory.
-    not_exclusive = {id(g) for g in root_grads}
+    not_exclusive = set(map(id, root_grads))
     wanted = set(capture) if capture is not None else set()
     captured: dict[Any, Any] = {}
     changed_since = last_change()

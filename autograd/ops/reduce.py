@@ -153,6 +153,8 @@ class SoftmaxCrossEntropy(Op):
         losses = -self._at_target(log_p)
         if self.reduction == "none":
             return losses
+        if losses.ndim == 0:  # one example: nothing to sum (numpy's sum costs as much as the rest)
+            return losses
         total = losses.sum()
         return total if self.reduction == "sum" else total / losses.size
 
