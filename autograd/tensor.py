@@ -362,8 +362,7 @@ class Tensor:
             )
         data = self.data
         ufunc(data, other._data if isinstance(other, Tensor) else other, data)  # out=data; casts same_kind
-        self._version += 1  # as _bump_version, inlined: optimisers call this for every parameter
-        self._modified_at = tick_change()
+        self._bump_version()
         return self
 
     # ---- comparisons and logic: boolean tensors, outside the graph ----------------
@@ -634,14 +633,8 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        # Record the pass only for create_graph (set_grad_enabled, without the cost of a
-        # context-manager object on every training step).
-        recording = grad_mode._enabled
-        grad_mode._enabled = create_graph
-        try:
+        with grad_mode.set_grad_enabled(create_graph):  # record the pass only for create_graph
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
-        finally:
-            grad_mode._enabled = recording
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""

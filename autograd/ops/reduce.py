@@ -118,11 +118,17 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, a):
-        shifted = a - a.max(axis=self.axis, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return _log_softmax(a, self.axis)
 
     def backward(self, g, out, a):
         return (g - np.exp(out) * g.sum(axis=self.axis, keepdims=True),)
+
+
+def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
+    """log softmax of an array: a − max − log Σ e^(a − max), shared with SoftmaxCrossEntropy."""
+    log_p = a - a.max(axis=axis, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=axis, keepdims=True))  # in place: log_p is fresh
+    return log_p
 
 
 class SoftmaxCrossEntropy(Op):
@@ -145,10 +151,7 @@ class SoftmaxCrossEntropy(Op):
         self._seen = None  # (input, log-probabilities) from forward, reused by a plain backward
 
     def forward(self, logits):
-        # log softmax, as LogSoftmax computes it (the second subtraction in place: this
-        # runs once per training step, often on one example)
-        log_p = logits - logits.max(axis=self.axis, keepdims=True)
-        log_p -= np.log(np.exp(log_p).sum(axis=self.axis, keepdims=True))
+        log_p = _log_softmax(logits, self.axis)
         self._seen = (logits, log_p)
         losses = -self._at_target(log_p)
         if self.reduction == "none":
