@@ -75,17 +75,17 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     stack = list(roots)
     while stack:
         tensor = stack.pop()
-        if tensor in seen:
+        if tensor in seen or not tensor._requires_grad:
             continue
         seen.add(tensor)
         node = tensor.grad_fn
         if node is None:
             leaves.append(tensor)
-            continue
-        computed.append(tensor)
-        for parent in node.inputs:
-            if parent._requires_grad and parent not in seen:
-                stack.append(parent)
+        else:
+            computed.append(tensor)
+            # All inputs, filtered when popped: one C-level call instead of a Python
+            # loop over a tuple of two, which costs several times more here.
+            stack.extend(node.inputs)
     return computed, leaves
 
 
@@ -162,13 +162,10 @@ def run_backward(
         arity = len(inputs)
         if create_graph:
             input_grads = node.op.backward(grad, tensor, *inputs)
-        elif arity == 2:  # binary and unary ops, without building an argument list
+        elif arity == 2:  # binary ops, without building an argument list
             input_grads = node.op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
         elif arity == 1:
             input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
-        elif arity == 3:
-            a, b, c = inputs
-            input_grads = node.op.backward(grad, tensor._data, a._data, b._data, c._data)
         else:
             input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
         if len(input_grads) != arity:
@@ -176,15 +173,28 @@ def run_backward(
                 f"{node.name}: backward returned {len(input_grads)} gradients "
                 f"for {len(inputs)} inputs"
             )
-        for parent, parent_grad in zip(inputs, input_grads):
-            if parent_grad is not None and parent._requires_grad:
-                shape = parent._data.shape
-                if parent_grad.shape != shape:
-                    parent_grad = sum_to(parent_grad, shape)
-                if parent in grads:
-                    grads[parent] = grads[parent] + parent_grad
-                else:
-                    grads[parent] = parent_grad
+        # Hand each input its gradient. Two inputs are spelled out: a Python loop over a
+        # pair costs more here than the work inside it.
+        if arity == 2:
+            first, second = inputs
+            first_grad, second_grad = input_grads
+            if first_grad is not None and first._requires_grad:
+                shape = first._data.shape
+                if first_grad.shape != shape:
+                    first_grad = sum_to(first_grad, shape)
+                grads[first] = grads[first] + first_grad if first in grads else first_grad
+            if second_grad is not None and second._requires_grad:
+                shape = second._data.shape
+                if second_grad.shape != shape:
+                    second_grad = sum_to(second_grad, shape)
+                grads[second] = grads[second] + second_grad if second in grads else second_grad
+        else:
+            for parent, parent_grad in zip(inputs, input_grads):
+                if parent_grad is not None and parent._requires_grad:
+                    shape = parent._data.shape
+                    if parent_grad.shape != shape:
+                        parent_grad = sum_to(parent_grad, shape)
+                    grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
         if not retain_graph:
             node.spent = True
 

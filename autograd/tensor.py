@@ -748,15 +748,23 @@ def _stored(array: np.ndarray) -> Any:
 
 def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Run ``op`` on the inputs' data; if any input requires grad, record a Node."""
+    # Each arity is spelled out: a Python loop over a tuple of two costs more here than
+    # everything else this function does besides the op itself.
     try:
-        if len(inputs) == 2:  # most ops: skip building an argument list
-            data = op.forward(inputs[0]._data, inputs[1]._data)
+        if len(inputs) == 2:  # most ops
+            first, second = inputs
+            data = op.forward(first._data, second._data)
+            needs_grad = first._requires_grad or second._requires_grad
         elif len(inputs) == 1:
             data = op.forward(inputs[0]._data)
+            needs_grad = inputs[0]._requires_grad
         elif len(inputs) == 3:  # linear with a bias, where
-            data = op.forward(inputs[0]._data, inputs[1]._data, inputs[2]._data)
+            first, second, third = inputs
+            data = op.forward(first._data, second._data, third._data)
+            needs_grad = first._requires_grad or second._requires_grad or third._requires_grad
         else:
             data = op.forward(*[t._data for t in inputs])
+            needs_grad = any(t._requires_grad for t in inputs)
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
@@ -769,12 +777,10 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     out._version = out._modified_at = 0
     out._retains_grad = False
     out._hooks = ()
-    if grad_mode._enabled:
-        for t in inputs:
-            if t._requires_grad:
-                out.grad_fn = Node(op, inputs)
-                out._requires_grad = True
-                return out
+    if needs_grad and grad_mode._enabled:
+        out.grad_fn = Node(op, inputs)
+        out._requires_grad = True
+        return out
     out.grad_fn = None
     out._requires_grad = False
     return out
