@@ -3,13 +3,14 @@
 Given output tensors and the gradients flowing into them, ``run_backward``:
 
 1. collects every tensor that needs a gradient and can be reached from the outputs
-   through ``tensor.grad_fn.inputs`` (``reachable``: an explicit stack, no
+   through the inputs each computed tensor records (``tensor._inputs``, shown to
+   users as ``tensor.grad_fn.inputs``; ``reachable``: an explicit stack, no
    recursion, so a chain of a million ops is fine);
 2. visits the computed (non-leaf) tensors from the most recent to the oldest by their
-   node's clock tick. Every input was made before the op that used it, so a tensor is
+   clock tick. Every input was made before the op that used it, so a tensor is
    visited only after everything computed from it: its gradient is complete. It is
    popped from the dictionary of gradients (memory is released as the pass goes),
-   passed to the tensor's hooks and to its node's ``backward`` rule;
+   passed to the tensor's hooks and to the ``backward`` rule of the op that made it;
 3. sums each rule's result back to the shape of the input it belongs to (``sum_to``:
    the one place where broadcasting is undone) and adds it into the dictionary, so a
    tensor used twice receives the sum of both gradients;
@@ -78,18 +79,17 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
         if tensor in seen or not tensor._requires_grad:
             continue
         seen.add(tensor)
-        node = tensor.grad_fn
-        if node is None:
+        if tensor._op is None:
             leaves.append(tensor)
         else:
             computed.append(tensor)
             # All inputs, filtered when popped: one C-level call instead of a Python
             # loop over a tuple of two, which costs several times more here.
-            stack.extend(node.inputs)
+            stack.extend(tensor._inputs)
     return computed, leaves
 
 
-_clock_of = operator.attrgetter("grad_fn.clock")  # the sort key (C-level: no Python call per tensor)
+_clock_of = operator.attrgetter("_clock")  # the sort key (C-level: no Python call per tensor)
 
 
 def topological_order(roots: Iterable[Any]) -> list[Any]:
@@ -149,28 +149,28 @@ def run_backward(
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
             _deposit(tensor, grad, create_graph, not_exclusive, bool(tensor._hooks))
-        node = tensor.grad_fn
-        if node.spent:
+        op = tensor._op
+        if tensor._spent:
             raise GraphFreedError(
-                f"backward through the graph a second time (at {node.name}): its node was "
+                f"backward through the graph a second time (at {op.name}): its node was "
                 "consumed by an earlier backward pass; pass retain_graph=True to the first "
                 "backward() if you need to backpropagate through it again"
             )
-        if changed_since > node.clock:  # some tensor was changed in place after this op ran
-            _check_unchanged(tensor, node)
-        inputs = node.inputs
+        if changed_since > tensor._clock:  # some tensor was changed in place after this op ran
+            _check_unchanged(tensor)
+        inputs = tensor._inputs
         arity = len(inputs)
         if create_graph:
-            input_grads = node.op.backward(grad, tensor, *inputs)
+            input_grads = op.backward(grad, tensor, *inputs)
         elif arity == 2:  # binary ops, without building an argument list
-            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
+            input_grads = op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
         elif arity == 1:
-            input_grads = node.op.backward(grad, tensor._data, inputs[0]._data)
+            input_grads = op.backward(grad, tensor._data, inputs[0]._data)
         else:
-            input_grads = node.op.backward(grad, tensor._data, *[t._data for t in inputs])
+            input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
         if len(input_grads) != arity:
             raise RuntimeError(
-                f"{node.name}: backward returned {len(input_grads)} gradients "
+                f"{op.name}: backward returned {len(input_grads)} gradients "
                 f"for {len(inputs)} inputs"
             )
         # Hand each input its gradient. Two inputs are spelled out: a Python loop over a
@@ -196,7 +196,7 @@ def run_backward(
                         parent_grad = sum_to(parent_grad, shape)
                     grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
         if not retain_graph:
-            node.spent = True
+            tensor._spent = True
 
     for leaf in leaves:
         grad = grads.pop(leaf, None)
@@ -236,14 +236,14 @@ def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:
     grads[key] = grad if previous is None else previous + grad
 
 
-def _check_unchanged(tensor: Any, node: Any) -> None:
-    """Raise if the node's output or an input was changed in place after the node ran."""
-    changed = [t for t in node.inputs if t._modified_at > node.clock]
-    if tensor._modified_at <= node.clock and not changed:
+def _check_unchanged(tensor: Any) -> None:
+    """Raise if a computed tensor or an input of its op was changed in place after the op ran."""
+    changed = [t for t in tensor._inputs if t._modified_at > tensor._clock]
+    if tensor._modified_at <= tensor._clock and not changed:
         return
     what = "its output" if not changed else f"an input of shape {changed[0].shape}"
     raise InPlaceModificationError(
-        f"{node.name}: {what} was modified in place after the operation ran "
+        f"{tensor._op.name}: {what} was modified in place after the operation ran "
         "(its version changed), so its gradient would be wrong; run backward before "
         "changing it, or change a copy"
     )

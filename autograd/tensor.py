@@ -2,7 +2,7 @@
 
 A Tensor holds ``data`` (an ``ndarray``; a 0-d array for a scalar). When an operation
 runs on tensors and one of them has ``requires_grad=True``, the result gets a
-``grad_fn``: a Node recording the op and its input tensors. Those links form a
+record of the op and its input tensors (shown as ``grad_fn``, a Node). Those links form a
 directed acyclic graph from the leaves (the tensors you created) to the result, and
 ``result.backward()`` walks it backwards (``autograd.engine``), leaving ``.grad`` on
 every leaf that requires a gradient.
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import engine, grad_mode
-from autograd.function import Node, Op, tick_change
+from autograd import engine, function, grad_mode
+from autograd.function import Node, Op, tick_change, ticks
 from autograd.ops import elementwise as ew
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
@@ -65,7 +65,13 @@ class Tensor:
     __slots__ = (
         "_data",
         "grad",
-        "grad_fn",
+        # how a computed tensor was made (see autograd.function); _op is None for leaves
+        "_op",
+        "_inputs",
+        "_clock",
+        "_scope",
+        "_spent",  # consumed by a backward pass without retain_graph
+        "_grad_fn",  # the Node, made on first access to .grad_fn
         "_requires_grad",
         "name",
         "_version",
@@ -98,7 +104,7 @@ class Tensor:
                 array = array[()]
         self._data = array
         self.grad: Tensor | None = None
-        self.grad_fn: Node | None = None
+        self._op: Op | None = None
         self._requires_grad = False
         self.name = name
         self._version = 0
@@ -141,7 +147,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool) -> None:
-        if self.grad_fn is not None:
+        if self._op is not None:
             raise RuntimeError(
                 "requires_grad can only be changed on leaf tensors; "
                 "use .detach() to get a leaf from a computed tensor"
@@ -156,7 +162,18 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors created by the user (no ``grad_fn``)."""
-        return self.grad_fn is None
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The Node that produced this tensor (op, inputs, clock, scope); None for leaves."""
+        if self._op is None:
+            return None
+        try:
+            return self._grad_fn
+        except AttributeError:  # built on first use: recording an op does not need it
+            self._grad_fn = Node(self._op, self._inputs, self._clock, self._scope)
+            return self._grad_fn
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -221,7 +238,7 @@ class Tensor:
         extras = []
         if self._data.dtype != np.float64:
             extras.append(f"dtype={self._data.dtype}")
-        if self.grad_fn is not None:
+        if self._op is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self._requires_grad:
             extras.append("requires_grad=True")
@@ -325,7 +342,7 @@ class Tensor:
             ufunc(self.data, _as_array(other), out=self.data, casting="same_kind")
             self._bump_version()
             return self
-        if self.grad_fn is None and self._requires_grad:
+        if self._op is None and self._requires_grad:
             raise RuntimeError(
                 "in-place operation on a leaf tensor that requires grad: it would be "
                 "lost from the graph; update parameters inside `with autograd.no_grad():`"
@@ -707,7 +724,7 @@ class Tensor:
         if type(array) is not np.ndarray and not isinstance(array, np.generic):
             array = _stored(np.asarray(array))
         t._data = array
-        t.grad = t.grad_fn = t.name = None
+        t.grad = t._op = t.name = None
         t._requires_grad = t._retains_grad = False
         t._version = t._modified_at = 0
         t._hooks = ()
@@ -747,7 +764,7 @@ def _stored(array: np.ndarray) -> Any:
 
 
 def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
-    """Run ``op`` on the inputs' data; if any input requires grad, record a Node."""
+    """Run ``op`` on the inputs' data; if any input requires grad, record it on the result."""
     # Each arity is spelled out: a Python loop over a tuple of two costs more here than
     # everything else this function does besides the op itself.
     try:
@@ -778,10 +795,14 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     out._retains_grad = False
     out._hooks = ()
     if needs_grad and grad_mode._enabled:
-        out.grad_fn = Node(op, inputs)
+        out._op = op  # the record of this use of op (see autograd.function)
+        out._inputs = inputs
+        out._clock = next(ticks)
+        out._scope = function._scope
+        out._spent = False
         out._requires_grad = True
         return out
-    out.grad_fn = None
+    out._op = None
     out._requires_grad = False
     return out
 
