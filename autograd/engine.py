@@ -54,12 +54,13 @@ def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     """
     if grad.shape == shape:
         return grad
-    extra = grad.ndim - len(shape)
-    if extra:
+    extra = grad.ndim - len(shape)  # broadcasting only adds axes: negative means a bad rule
+    if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
-    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if ones:
-        grad = grad.sum(axis=ones, keepdims=True)
+    if extra >= 0:
+        ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if ones:
+            grad = grad.sum(axis=ones, keepdims=True)
     if grad.shape != shape:  # a rule returned a gradient that cannot belong to this input
         raise ValueError(f"gradient of shape {grad.shape} does not fit input of shape {shape}")
     return grad
@@ -89,6 +90,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     return computed, leaves
 
 
+_ndarray = np.ndarray
 _clock_of = operator.attrgetter("_clock")  # the sort key (C-level: no Python call per tensor)
 
 
@@ -163,32 +165,37 @@ def run_backward(
         if create_graph:
             input_grads = op.backward(grad, tensor, *inputs)
         elif arity == 2:  # binary ops, without building an argument list
-            input_grads = op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
+            first, second = inputs
+            input_grads = op.backward(grad, tensor._data, first._data, second._data)
         elif arity == 1:
             input_grads = op.backward(grad, tensor._data, inputs[0]._data)
         else:
             input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
-        if len(input_grads) != arity:
-            raise RuntimeError(
-                f"{op.name}: backward returned {len(input_grads)} gradients "
-                f"for {len(inputs)} inputs"
-            )
-        # Hand each input its gradient. Two inputs are spelled out: a Python loop over a
-        # pair costs more here than the work inside it.
+        # Hand each input its gradient, summed back to the input's shape. Two inputs are
+        # spelled out: a Python loop over a pair costs more here than the work inside it.
+        # A numpy scalar gradient for a numpy-scalar input needs no shape check: both are
+        # 0-d (the common case in scalar graphs, where the check is a third of the cost).
         if arity == 2:
             first, second = inputs
-            first_grad, second_grad = input_grads
+            try:
+                first_grad, second_grad = input_grads
+            except ValueError:
+                raise _wrong_count(op, input_grads, arity) from None
             if first_grad is not None and first._requires_grad:
-                shape = first._data.shape
-                if first_grad.shape != shape:
-                    first_grad = sum_to(first_grad, shape)
+                if not (type(first_grad) is type(first._data) is not _ndarray):
+                    shape = first._data.shape
+                    if first_grad.shape != shape:
+                        first_grad = sum_to(first_grad, shape)
                 grads[first] = grads[first] + first_grad if first in grads else first_grad
             if second_grad is not None and second._requires_grad:
-                shape = second._data.shape
-                if second_grad.shape != shape:
-                    second_grad = sum_to(second_grad, shape)
+                if not (type(second_grad) is type(second._data) is not _ndarray):
+                    shape = second._data.shape
+                    if second_grad.shape != shape:
+                        second_grad = sum_to(second_grad, shape)
                 grads[second] = grads[second] + second_grad if second in grads else second_grad
         else:
+            if len(input_grads) != arity:
+                raise _wrong_count(op, input_grads, arity)
             for parent, parent_grad in zip(inputs, input_grads):
                 if parent_grad is not None and parent._requires_grad:
                     shape = parent._data.shape
@@ -210,6 +217,10 @@ def run_backward(
         else:
             _deposit(leaf, grad, create_graph, not_exclusive, bool(leaf._hooks))
     return captured
+
+
+def _wrong_count(op: Any, input_grads: Sequence[Any], arity: int) -> RuntimeError:
+    return RuntimeError(f"{op.name}: backward returned {len(input_grads)} gradients for {arity} inputs")
 
 
 def _deposit(tensor: Any, grad: Any, create_graph: bool, not_exclusive: set[int], hooked: bool) -> None:

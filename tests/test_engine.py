@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autograd
-from autograd import GraphFreedError, InPlaceModificationError, ShapeError, Tensor
+from autograd import GraphFreedError, InPlaceModificationError, Op, ShapeError, Tensor
 from autograd.functional import hessian, hvp, jacobian, vjp
 
 # ---- the Tensor --------------------------------------------------------------------
@@ -556,3 +556,35 @@ def test_calling_an_op_lifts_constants_like_the_operators_do():
     x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     assert mul(x, 2.0).dtype == np.float32 and mul(2.0, x).dtype == np.float32  # as x * 2.0
     assert (x * 2.0).dtype == np.float32
+
+
+@pytest.mark.parametrize("arity", [1, 2, 3])
+def test_a_rule_returning_the_wrong_number_of_gradients_is_named(arity):
+    class Broken(Op):
+        name = "broken"
+
+        def forward(self, *arrays):
+            return sum(arrays)
+
+        def backward(self, grad, out, *inputs):
+            return (grad,) * (len(inputs) + 1)
+
+    xs = [Tensor(float(i), requires_grad=True) for i in range(arity)]
+    with pytest.raises(RuntimeError, match=f"broken: backward returned {arity + 1} gradients for {arity} inputs"):
+        Broken()(*xs).backward()
+
+
+def test_a_scalar_gradient_for_an_input_that_is_not_0d_is_an_error():
+    class Squeeze(Op):  # a broken rule: forgets to give the gradient its input's shape
+        name = "squeeze"
+
+        def forward(self, a, b):
+            return a.reshape(()) * b
+
+        def backward(self, grad, out, a, b):
+            return grad * b, grad * a.reshape(())
+
+    x = Tensor(np.array([2.0]), requires_grad=True)
+    y = Tensor(3.0, requires_grad=True)
+    with pytest.raises(ValueError, match=r"gradient of shape \(\) does not fit input of shape \(1,\)"):
+        Squeeze()(x, y).backward()
