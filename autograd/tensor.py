@@ -721,7 +721,7 @@ class Tensor:
     def _leaf(array: Any) -> Tensor:
         """Wrap an array or numpy scalar without copying or converting (internal fast path)."""
         t = _new_object(Tensor)
-        if type(array) is not np.ndarray and not isinstance(array, np.generic):
+        if type(array) not in _STORABLE and not isinstance(array, (np.ndarray, np.generic)):
             array = _stored(np.asarray(array))
         t._data = array
         t.grad = t._op = t.name = None
@@ -756,6 +756,8 @@ class Tensor:
 
 
 _new_object = object.__new__
+# ndarray and the numpy scalar types: a set lookup is the fast way to say "nothing to convert"
+_STORABLE = frozenset({np.ndarray, *np.sctypeDict.values()})
 
 
 def _stored(array: np.ndarray) -> Any:
@@ -787,7 +789,7 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
         raise ShapeError(f"{op.name}: {detail}") from error
     out = _new_object(Tensor)  # no __init__: every slot is set below
-    if type(data) is not np.ndarray and not isinstance(data, np.generic):
+    if type(data) not in _STORABLE and not isinstance(data, (np.ndarray, np.generic)):
         data = _stored(np.asarray(data))  # an op returned a Python number or a list
     out._data = data
     out.grad = out.name = None
