@@ -711,7 +711,9 @@ class Tensor:
             grad = grad.astype(self._data.dtype)
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
-            if not (exclusive and grad.dtype == self._data.dtype):
+            # (a numpy scalar of the data's own type is immutable: safe to share as is)
+            scalar = type(grad) is type(self._data) is not np.ndarray
+            if not scalar and not (exclusive and grad.dtype == self._data.dtype):
                 grad = _stored(np.array(grad, dtype=self._data.dtype))
             self.grad = Tensor._leaf(grad)
         else:
