@@ -74,9 +74,8 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     computed: list[Any] = []
     leaves: list[Any] = []
     seen: set[Any] = set()  # tensors hash by identity
-    stack = list(roots)
-    while stack:
-        tensor = stack.pop()
+    queue = list(roots)
+    for tensor in queue:  # the queue grows as it is read: each tensor's inputs join its end
         if tensor in seen or not tensor._requires_grad:
             continue
         seen.add(tensor)
@@ -86,7 +85,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
             computed.append(tensor)
             # All inputs, filtered when popped: one C-level call instead of a Python
             # loop over a tuple of two, which costs several times more here.
-            stack.extend(tensor._inputs)
+            queue.extend(tensor._inputs)
     return computed, leaves
 
 
