@@ -83,7 +83,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
             leaves.append(tensor)
         else:
             computed.append(tensor)
-            # All inputs, filtered when popped: one C-level call instead of a Python
+            # All inputs, filtered when read: one C-level call instead of a Python
             # loop over a tuple of two, which costs several times more here.
             queue.extend(tensor._inputs)
     return computed, leaves
@@ -172,8 +172,8 @@ def run_backward(
             input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
         # Hand each input its gradient, summed back to the input's shape. Two inputs are
         # spelled out: a Python loop over a pair costs more here than the work inside it.
-        # A numpy scalar gradient for a numpy-scalar input needs no shape check: both are
-        # 0-d (the common case in scalar graphs, where the check is a third of the cost).
+        # A numpy-scalar gradient for a numpy-scalar input skips sum_to: both are 0-d
+        # (the common case in scalar graphs, where the check is a third of the cost).
         if arity == 2:
             first, second = inputs
             try:
@@ -182,24 +182,19 @@ def run_backward(
                 raise _wrong_count(op, input_grads, arity) from None
             if first_grad is not None and first._requires_grad:
                 if not (type(first_grad) is type(first._data) is not _ndarray):
-                    shape = first._data.shape
-                    if first_grad.shape != shape:
-                        first_grad = sum_to(first_grad, shape)
+                    first_grad = sum_to(first_grad, first._data.shape)
                 grads[first] = grads[first] + first_grad if first in grads else first_grad
             if second_grad is not None and second._requires_grad:
                 if not (type(second_grad) is type(second._data) is not _ndarray):
-                    shape = second._data.shape
-                    if second_grad.shape != shape:
-                        second_grad = sum_to(second_grad, shape)
+                    second_grad = sum_to(second_grad, second._data.shape)
                 grads[second] = grads[second] + second_grad if second in grads else second_grad
         else:
             if len(input_grads) != arity:
                 raise _wrong_count(op, input_grads, arity)
             for parent, parent_grad in zip(inputs, input_grads):
                 if parent_grad is not None and parent._requires_grad:
-                    shape = parent._data.shape
-                    if parent_grad.shape != shape:
-                        parent_grad = sum_to(parent_grad, shape)
+                    if not (type(parent_grad) is type(parent._data) is not _ndarray):
+                        parent_grad = sum_to(parent_grad, parent._data.shape)
                     grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
         if not retain_graph:
             tensor._spent = True
