@@ -2,7 +2,8 @@
 
 Read in this order to see how backpropagation works:
 
-1. ``function.py`` — an ``Op`` (forward and backward side by side) and a ``Node``;
+1. ``function.py`` — an ``Op`` (forward and backward side by side), the clock that orders
+   recorded ops, and ``Node`` (how a computed tensor was made: its ``grad_fn``);
 2. ``ops/`` — every primitive operation and its vector-Jacobian product;
 3. ``tensor.py`` — the Tensor, and ``_apply``, which runs an op and records it;
 4. ``engine.py`` — the backward pass: reverse topological order and the chain rule;
