@@ -4,7 +4,7 @@ Given output tensors and the gradients flowing into them, ``run_backward``:
 
 1. collects every tensor that needs a gradient and can be reached from the outputs
    through the inputs each computed tensor records (``tensor._inputs``, shown to
-   users as ``tensor.grad_fn.inputs``; ``reachable``: an explicit stack, no
+   users as ``tensor.grad_fn.inputs``; ``reachable``: an explicit work list, no
    recursion, so a chain of a million ops is fine);
 2. visits the computed (non-leaf) tensors from the most recent to the oldest by their
    clock tick. Every input was made before the op that used it, so a tensor is
@@ -89,7 +89,9 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     return computed, leaves
 
 
-_ndarray = np.ndarray
+# Numpy scalars are 0-d and immutable: a gradient that is one, for an input whose data is
+# one of the same type, needs no shape check (tensor.py keeps 0-d data as numpy scalars).
+NUMPY_SCALAR_TYPES = frozenset(np.sctypeDict.values())
 _clock_of = operator.attrgetter("_clock")  # the sort key (C-level: no Python call per tensor)
 
 
@@ -171,31 +173,32 @@ def run_backward(
         else:
             input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
         # Hand each input its gradient, summed back to the input's shape. Two inputs are
-        # spelled out: a Python loop over a pair costs more here than the work inside it.
-        # A numpy-scalar gradient for a numpy-scalar input skips sum_to: both are 0-d
-        # (the common case in scalar graphs, where the check is a third of the cost).
-        if arity == 2:
-            first, second = inputs
-            try:
+        # spelled out: a Python loop over a pair costs more here than the work inside it
+        # (the three blocks below do the same thing and change together). A gradient
+        # that is a numpy scalar of the input's own type skips sum_to: both are 0-d (the
+        # common case in scalar graphs, where the check is a third of the cost).
+        try:
+            if arity == 2:
+                first, second = inputs
                 first_grad, second_grad = input_grads
-            except ValueError:
-                raise _wrong_count(op, input_grads, arity) from None
-            if first_grad is not None and first._requires_grad:
-                if not (type(first_grad) is type(first._data) is not _ndarray):
-                    first_grad = sum_to(first_grad, first._data.shape)
-                grads[first] = grads[first] + first_grad if first in grads else first_grad
-            if second_grad is not None and second._requires_grad:
-                if not (type(second_grad) is type(second._data) is not _ndarray):
-                    second_grad = sum_to(second_grad, second._data.shape)
-                grads[second] = grads[second] + second_grad if second in grads else second_grad
-        else:
-            if len(input_grads) != arity:
-                raise _wrong_count(op, input_grads, arity)
-            for parent, parent_grad in zip(inputs, input_grads):
-                if parent_grad is not None and parent._requires_grad:
-                    if not (type(parent_grad) is type(parent._data) is not _ndarray):
-                        parent_grad = sum_to(parent_grad, parent._data.shape)
-                    grads[parent] = grads[parent] + parent_grad if parent in grads else parent_grad
+                if first_grad is not None and first._requires_grad:
+                    if not (type(first_grad) is type(first._data) in NUMPY_SCALAR_TYPES):
+                        first_grad = sum_to(first_grad, first._data.shape)
+                    grads[first] = (grads[first] + first_grad) if first in grads else first_grad
+                if second_grad is not None and second._requires_grad:
+                    if not (type(second_grad) is type(second._data) in NUMPY_SCALAR_TYPES):
+                        second_grad = sum_to(second_grad, second._data.shape)
+                    grads[second] = (grads[second] + second_grad) if second in grads else second_grad
+            else:
+                if len(input_grads) != arity:
+                    raise ValueError
+                for parent, parent_grad in zip(inputs, input_grads):
+                    if parent_grad is not None and parent._requires_grad:
+                        if not (type(parent_grad) is type(parent._data) in NUMPY_SCALAR_TYPES):
+                            parent_grad = sum_to(parent_grad, parent._data.shape)
+                        grads[parent] = (grads[parent] + parent_grad) if parent in grads else parent_grad
+        except (TypeError, ValueError) as error:  # the rule's result does not fit its inputs
+            raise _misfit(op, input_grads, inputs, error) from None
         if not retain_graph:
             tensor._spent = True
 
@@ -213,8 +216,19 @@ def run_backward(
     return captured
 
 
-def _wrong_count(op: Any, input_grads: Sequence[Any], arity: int) -> RuntimeError:
-    return RuntimeError(f"{op.name}: backward returned {len(input_grads)} gradients for {arity} inputs")
+def _misfit(op: Any, input_grads: Any, inputs: Sequence[Any], error: Exception) -> RuntimeError:
+    """The error for a backward rule whose result does not fit the op's inputs."""
+    if not isinstance(input_grads, (tuple, list)):
+        return RuntimeError(
+            f"{op.name}: backward must return a tuple with one gradient per input, "
+            f"not a {type(input_grads).__name__}"
+        )
+    if len(input_grads) != len(inputs):
+        return RuntimeError(
+            f"{op.name}: backward returned {len(input_grads)} gradients for {len(inputs)} inputs"
+        )
+    shapes = ", ".join(str(t.shape) for t in inputs)
+    return RuntimeError(f"{op.name} (inputs of shapes {shapes}): backward rule: {error}")
 
 
 def _deposit(tensor: Any, grad: Any, create_graph: bool, not_exclusive: set[int], hooked: bool) -> None:

@@ -104,7 +104,7 @@ def tick_change() -> int:
 
 
 def last_change() -> int:
-    """The tick of the latest in-place change (nodes made after it saw current values)."""
+    """The tick of the latest in-place change (ops recorded after it saw current values)."""
     return _last_change
 
 

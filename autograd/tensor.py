@@ -59,13 +59,15 @@ class Tensor:
         data: the values (an ndarray). Writable: ``p.data -= lr * p.grad.data`` is
             the plain SGD update.
         grad: the gradient (a Tensor) after ``backward()``, else None.
-        grad_fn: the Node that produced this tensor; None for leaves.
+        grad_fn: the Node that produced this tensor (read-only); None for leaves.
     """
 
     __slots__ = (
         "_data",
         "grad",
-        # how a computed tensor was made (see autograd.function); _op is None for leaves
+        # How a computed tensor was made (see autograd.function). A leaf has _op None and
+        # the next four unset (nothing reads them on a leaf); _apply sets them when it
+        # records an op, and .grad_fn sets _grad_fn on first access.
         "_op",
         "_inputs",
         "_clock",
@@ -653,6 +655,17 @@ class Tensor:
         with grad_mode.set_grad_enabled(create_graph):  # record the pass only for create_graph
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # copy.copy, copy.deepcopy and pickle all come through here. A copy of a computed
+        # tensor would be a second handle on its graph (a second backward through it
+        # would count gradients twice), so, as PyTorch does, only leaves are copied.
+        if self._op is not None:
+            raise RuntimeError(
+                f"only leaf tensors can be copied or pickled, and this one was computed by "
+                f"{self._op.name} in a graph; copy its .detach() instead"
+            )
+        return super().__reduce_ex__(protocol)
+
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, outside the graph."""
         return Tensor._leaf(self.data)
@@ -712,7 +725,7 @@ class Tensor:
             self.grad = grad if self.grad is None else self.grad + grad
         elif self.grad is None:
             # (a numpy scalar of the data's own type is immutable: safe to share as is)
-            scalar = type(grad) is type(self._data) is not np.ndarray
+            scalar = type(grad) is type(self._data) in engine.NUMPY_SCALAR_TYPES
             if not scalar and not (exclusive and grad.dtype == self._data.dtype):
                 grad = _stored(np.array(grad, dtype=self._data.dtype))
             self.grad = Tensor._leaf(grad)
@@ -723,7 +736,7 @@ class Tensor:
     def _leaf(array: Any) -> Tensor:
         """Wrap an array or numpy scalar without copying or converting (internal fast path)."""
         t = _new_object(Tensor)
-        if type(array) not in _STORABLE and not isinstance(array, (np.ndarray, np.generic)):
+        if type(array) not in _STORABLE and not isinstance(array, np.generic):
             array = _stored(np.asarray(array))
         t._data = array
         t.grad = t._op = t.name = None
@@ -758,8 +771,8 @@ class Tensor:
 
 
 _new_object = object.__new__
-# ndarray and the numpy scalar types: a set lookup is the fast way to say "nothing to convert"
-_STORABLE = frozenset({np.ndarray, *np.sctypeDict.values()})
+# exactly ndarray, or a numpy scalar: a set lookup is the fast way to say "nothing to convert"
+_STORABLE = engine.NUMPY_SCALAR_TYPES | {np.ndarray}
 
 
 def _stored(array: np.ndarray) -> Any:
@@ -790,9 +803,9 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         shapes = " and ".join(str(t.shape) for t in inputs)
         detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
         raise ShapeError(f"{op.name}: {detail}") from error
-    out = _new_object(Tensor)  # no __init__: every slot is set below
-    if type(data) not in _STORABLE and not isinstance(data, (np.ndarray, np.generic)):
-        data = _stored(np.asarray(data))  # an op returned a Python number or a list
+    out = _new_object(Tensor)  # no __init__: the slots are set below
+    if type(data) not in _STORABLE and not isinstance(data, np.generic):
+        data = _stored(np.asarray(data))  # a Python number, a list or an ndarray subclass
     out._data = data
     out.grad = out.name = None
     out._version = out._modified_at = 0
@@ -802,7 +815,7 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         out._op = op  # the record of this use of op (see autograd.function)
         out._inputs = inputs
         out._clock = next(ticks)
-        out._scope = function._scope
+        out._scope = function._scope  # (read through the module: ``scope`` rebinds it)
         out._spent = False
         out._requires_grad = True
         return out

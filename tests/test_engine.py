@@ -586,5 +586,78 @@ def test_a_scalar_gradient_for_an_input_that_is_not_0d_is_an_error():
 
     x = Tensor(np.array([2.0]), requires_grad=True)
     y = Tensor(3.0, requires_grad=True)
-    with pytest.raises(ValueError, match=r"gradient of shape \(\) does not fit input of shape \(1,\)"):
+    with pytest.raises(RuntimeError, match=r"squeeze \(inputs of shapes \(1,\), \(\)\): backward rule: "
+                       r"gradient of shape \(\) does not fit input of shape \(1,\)"):
         Squeeze()(x, y).backward()
+
+
+def test_grad_fn_is_the_same_node_each_time_and_read_only():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3
+    assert y.grad_fn is y.grad_fn and y.grad_fn.inputs == (x, y.grad_fn.inputs[1])
+    assert y.grad_fn.clock > 0 and y.grad_fn.scope is None and x.grad_fn is None
+    with pytest.raises(AttributeError):
+        y.grad_fn = None
+
+
+def test_leaves_copy_and_pickle_but_computed_tensors_refuse():
+    import copy
+    import pickle
+
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    for twin in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert twin is not x and twin.requires_grad and twin.is_leaf and twin.name == "x"
+        assert twin.data.tolist() == [1.0, 2.0]
+    y = x * 3
+    for copier in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(RuntimeError, match="only leaf tensors can be copied or pickled.*mul"):
+            copier(y)
+    y.sum().backward()  # the graph is untouched by the refusals
+    assert x.grad.data.tolist() == [3.0, 3.0]
+    assert copy.deepcopy(y.detach()).data.tolist() == [3.0, 6.0]
+
+
+def test_ndarray_subclasses_are_summed_back_and_never_share_a_gradient():
+    a = Tensor(np.ma.array([[1.0, 2.0, 3.0]]), requires_grad=True)
+    b = Tensor(np.ma.array(np.full((2, 3), 2.0)), requires_grad=True)
+    (a * b).backward(np.ones((2, 3)))
+    assert a.grad.shape == (1, 3) and a.grad.data.tolist() == [[4.0, 4.0, 4.0]]
+    c = Tensor(np.ma.array([1.0, 2.0]), requires_grad=True)
+    d = Tensor(np.ma.array([3.0, 4.0]), requires_grad=True)
+    ((c + d) * Tensor(np.ma.array([5.0, 6.0]))).sum().backward()
+    assert c.grad.data is not d.grad.data
+    c.grad.data[...] = 0.0
+    assert d.grad.data.tolist() == [5.0, 6.0]
+
+
+def test_mixed_precision_scalar_gradients_keep_each_leafs_dtype():
+    x = Tensor(np.float32(1.5), requires_grad=True)
+    y = Tensor(2.0, requires_grad=True)
+    (x * y + x.relu() * 2.0).backward()
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    assert x.grad.item() == 4.0 and y.grad.item() == 1.5
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_relu_of_a_numpy_scalar_matches_np_maximum(dtype):
+    for value in [-2.0, -0.0, 0.0, 3.0, np.inf, -np.inf, np.nan]:
+        a = dtype(value)
+        got = Tensor(a).relu()._data
+        want = np.maximum(a, dtype(0))
+        assert type(got) is type(want)
+        assert (np.isnan(got) and np.isnan(want)) or got == want  # (the sign of a zero is free)
+
+
+def test_a_rule_that_returns_a_bare_array_is_named():
+    class Bare(Op):
+        name = "bare"
+
+        def forward(self, a, b):
+            return a * b
+
+        def backward(self, grad, out, a, b):
+            return grad * b  # forgot the tuple
+
+    x, y = Tensor(2.0, requires_grad=True), Tensor(3.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="bare: backward must return a tuple with one gradient per input"):
+        Bare()(x, y).backward()

@@ -202,7 +202,7 @@ class ReLU(Op):
 
     def forward(self, a):
         if isinstance(a, np.floating):  # a scalar: a comparison costs a twentieth of a ufunc call
-            return a if not a <= 0 else type(a)(0)  # (NaN stays NaN, as with np.maximum)
+            return type(a)(0) if a <= 0 else a  # (NaN stays NaN, as with np.maximum)
         return np.maximum(a, 0)
 
     def backward(self, g, out, a):
