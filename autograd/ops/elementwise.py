@@ -168,19 +168,37 @@ class Tanh(Op):
         return (g * (1 - out * out),)
 
 
+# e^x overflows above log(largest float): the exponents each float type can take safely
+_EXP_OVERFLOW = {np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)}
+
+
 class Sigmoid(Op):
     """σ(a) = 1 / (1 + e^-a), computed without overflow for any |a|."""
 
     name = "sigmoid"
 
     def forward(self, a):
+        # 1 / (1 + e^-a) is accurate everywhere, and cheapest; its only flaw is that e^-a
+        # overflows (to inf, giving the right 0, but with a warning) below -log(max float).
+        limit = _EXP_OVERFLOW.get(a.dtype)
+        if type(a) is np.ndarray and a.ndim:
+            if limit is not None and a.size and a.min() > -limit:
+                e = np.negative(a)
+                np.exp(e, out=e)
+                e += 1.0
+                return np.reciprocal(e, out=e)
+        elif limit is not None and a > -limit:  # a numpy scalar (or 0-d array)
+            return 1.0 / (1.0 + np.exp(-a))
         e = np.exp(-np.abs(a))  # in (0, 1]: never overflows
         # 1/(1 + e^-a) for a >= 0 and e^a/(1 + e^a) below: the numerator is 1 or e, which
         # max(e, a >= 0) picks without a np.where (float constants: no int promotion)
         return np.maximum(e, a >= 0.0) / (1.0 + e)
 
     def backward(self, g, out, a):
-        return (g * out * (1.0 - out),)
+        slope = 1.0 - out  # σ' = σ(1 - σ); in place on arrays (scalars and Tensors rebind)
+        slope *= out
+        slope *= g
+        return (slope,)
 
 
 class Softplus(Op):
