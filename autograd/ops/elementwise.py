@@ -169,7 +169,9 @@ class Tanh(Op):
 
 
 # e^x overflows above log(largest float): the exponents each float type can take safely
-_EXP_OVERFLOW = {np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)}
+_EXP_OVERFLOW = {
+    np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)
+}
 
 
 class Sigmoid(Op):
