@@ -993,3 +993,20 @@ def test_var_of_one_element_is_nan() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert np.isnan(Tensor([3.0]).var().item())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_keeps_its_dtype_and_is_silent_on_both_paths(dtype) -> None:
+    # in range, 1/(1 + e^-a) is used; past -log(max float) of the dtype, the exact fallback
+    limit = float(np.log(np.finfo(dtype).max))
+    for values in ([-3.0, 0.0, 2.5], [-3.0, -(limit + 5.0), 2.5]):
+        x = Tensor(np.array(values, dtype=dtype), requires_grad=True)
+        with strict_numerics():
+            s = x.sigmoid()
+            s.sum().backward()
+        with np.errstate(over="ignore"):  # the reference in float64 (e^715 overflows to inf: fine)
+            expected = 1.0 / (1.0 + np.exp(-x.data.astype(np.float64)))
+        assert s.dtype == dtype and x.grad.dtype == dtype
+        # relative to the dtype's precision; absolute where the result is subnormal
+        info = np.finfo(dtype)
+        np.testing.assert_allclose(s.data.astype(np.float64), expected, rtol=4 * info.eps, atol=info.tiny)
