@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_scalar.py            # full: 7 repeats
-    python benchmarks/bench_scalar.py --quick    # 3 repeats
+    python benchmarks/bench_scalar.py            # full: 7 repeats (21 for the cheap graph (a))
+    python benchmarks/bench_scalar.py --quick    # 3 repeats (9 for (a))
     python benchmarks/bench_scalar.py --profile  # also cProfile chainrule on graph (a)
 
 Two workloads, the same Python code for every engine:
@@ -66,6 +66,7 @@ RECURSION_LIMIT = 100_000
 LAYERS = (4, 16, 16, 1)
 BATCH = 14
 CHAIN_DEPTH = 100_000
+A_REPEATS_FACTOR = 3  # graph (a) takes a fraction of a second: more repeats, a steadier median
 CHAIN_MUL, CHAIN_ADD = 1.0001, 0.0001
 
 
@@ -344,6 +345,13 @@ def print_table(results: dict[str, Timings], engines: list[Engine], nodes: int,
                   for k in ("build", "backward", "total")]
         print(f"  chainrule/{other:<10} build {ratios[0]:6.2f}x   backward {ratios[1]:6.2f}x"
               f"   total {ratios[2]:6.2f}x   (>1: chainrule slower)")
+        # The engines run back to back within a repeat, so a repeat's own ratio cancels
+        # the machine's drift; their spread shows how far one run can be trusted.
+        paired = sorted(b / o for b, o in zip(base.total, t.total))
+        if len(paired) > 1:
+            print(f"  {'':<20} total per repeat: median {statistics.median(paired):.2f}x, "
+                  f"{paired[0]:.2f}x to {paired[-1]:.2f}x over {len(paired)} repeats, "
+                  f"chainrule faster in {sum(r < 1 for r in paired)}")
 
 
 def versions() -> None:
@@ -435,8 +443,10 @@ def main() -> None:
     n_params = sum(len(ws) + 1 for layer in problem[0] for ws, _ in layer)
     del probe, probe_leaves
     print(f"\n(a) scalar MLP {'-'.join(map(str, LAYERS))} (ReLU, squared error), batch {BATCH}: "
-          f"{nodes:,} op nodes (mul/add/relu/pow), {n_params} parameter leaves")
-    results = measure(engines, lambda e: run_mlp_once(e, problem), repeats, None, rtol=1e-9)
+          f"{nodes:,} op nodes (mul/add/relu/pow), {n_params} parameter leaves; "
+          f"{A_REPEATS_FACTOR * repeats} repeats (it is cheap)")
+    results = measure(engines, lambda e: run_mlp_once(e, problem), A_REPEATS_FACTOR * repeats, None,
+                      rtol=1e-9)
     print_table(results, engines, nodes, forward_only)
 
     # (b)
