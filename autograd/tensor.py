@@ -380,7 +380,7 @@ class Tensor:
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
             )
         data = self.data
-        ufunc(data, other._data if isinstance(other, Tensor) else other, data)  # out=data; casts same_kind
+        ufunc(data, _as_array(other), data)  # out=data; casts same_kind
         self._bump_version()
         return self
 
