@@ -351,11 +351,21 @@ class Tensor:
             )
         return out_of_place(other)
 
-    def add_(self, other: ArrayLike) -> Tensor:
-        """In place ``self += other`` (outside the graph; bumps the version counter)."""
+    def add_(self, other: ArrayLike, *, alpha: float = 1) -> Tensor:
+        """In place ``self += alpha * other`` (outside the graph; bumps the version counter).
+
+        >>> w = Tensor([1.0, 2.0])
+        >>> w.add_(Tensor([10.0, 10.0]), alpha=0.5)
+        Tensor([6., 7.])
+        """
+        if alpha != 1:
+            other = np.multiply(_as_array(other), alpha)
         return self._inplace_checked(np.add, other)
 
-    def sub_(self, other: ArrayLike) -> Tensor:
+    def sub_(self, other: ArrayLike, *, alpha: float = 1) -> Tensor:
+        """In place ``self -= alpha * other``: an optimiser's ``p.sub_(grad, alpha=lr)``."""
+        if alpha != 1:
+            other = np.multiply(_as_array(other), alpha)
         return self._inplace_checked(np.subtract, other)
 
     def mul_(self, other: ArrayLike) -> Tensor:
@@ -379,7 +389,9 @@ class Tensor:
                 "in-place operation on a tensor that requires grad while recording; "
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
             )
-        data = self.data
+        data = self._data
+        if type(data) is not np.ndarray:
+            data = self.data  # a 0-d value becomes the array the tensor keeps
         ufunc(data, _as_array(other), data)  # out=data; casts same_kind
         self._bump_version()
         return self

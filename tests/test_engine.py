@@ -191,6 +191,22 @@ def test_sgd_update_through_data_is_allowed():
     np.testing.assert_allclose(w.data, [0.125, -0.125])
 
 
+def test_add_and_sub_with_alpha_update_in_place_as_pytorch():
+    w = Tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    g = Tensor([4.0, 8.0])
+    before = w.data  # the same array is updated, not replaced
+    with autograd.no_grad():
+        assert w.sub_(g, alpha=0.25) is w
+        np.testing.assert_array_equal(w.data, [0.0, -4.0])  # 1 - 0.25*4, -2 - 0.25*8
+        w.add_([1.0, 1.0], alpha=-2)  # a list operand is fine
+        np.testing.assert_array_equal(w.data, [-2.0, -6.0])
+        w.add_(np.float32(0.5))
+    assert w.data is before and w.dtype == np.float32
+    np.testing.assert_array_equal(w.data, [-1.5, -5.5])
+    with pytest.raises(RuntimeError, match="no_grad"):  # recording: refused as without alpha
+        w.sub_(g, alpha=0.1)
+
+
 def test_changing_a_saved_input_before_backward_is_detected():
     w = Tensor([1.0, 2.0], requires_grad=True)
     loss = (w * w).sum()

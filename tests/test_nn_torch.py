@@ -637,6 +637,8 @@ def test_optimizer_trajectory(name, kwargs, batchnorm):
             close(ours.state_dict()[key], value, f"{name}{kwargs}: {key}", atol=tol)
     else:
         _params_close(ours, theirs, f"{name}{kwargs}")
+    # the same per-parameter state entries (plain SGD keeps none, as torch's)
+    assert sorted(opt_c.state_dict()["state"]) == sorted(opt_t.state_dict()["state"])
 
 
 def test_optimizer_param_groups():

@@ -128,22 +128,36 @@ class SGD(Optimizer):
             dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov),
         )
 
-    def _update(self, group, value, grad, state):
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * value
-        momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(grad, copy=True)
-            else:
-                buf *= momentum
-                if group["dampening"]:
-                    buf += (1 - group["dampening"]) * grad
-                else:
-                    buf += grad  # in place: no temporary the size of the parameter
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        return group["lr"] * grad
+    def step(self) -> None:
+        # Written out rather than through _update: SGD is the optimiser of per-example
+        # training, where a step's bookkeeping costs as much as its arithmetic.
+        state = self.state
+        with autograd.no_grad():
+            for group in self.param_groups:
+                lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    if not (momentum or decay):
+                        p.sub_(grad, alpha=lr)  # p ← p − lr·g
+                        continue
+                    grad = grad.data
+                    if decay:
+                        grad = grad + decay * p.data
+                    if momentum:
+                        buffers = state.setdefault(id(p), {})
+                        buf = buffers.get("momentum_buffer")
+                        if buf is None:
+                            buf = buffers["momentum_buffer"] = np.array(grad, copy=True)
+                        else:
+                            buf *= momentum
+                            if group["dampening"]:
+                                buf += (1 - group["dampening"]) * grad
+                            else:
+                                buf += grad  # in place: no temporary the size of the parameter
+                        grad = grad + momentum * buf if group["nesterov"] else buf
+                    p.sub_(grad, alpha=lr)
 
 
 class Adam(Optimizer):
