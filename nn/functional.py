@@ -97,23 +97,24 @@ def dropout(
 def _class_indices(target: Any, logits: Tensor, name: str) -> np.ndarray | None:
     """``target`` as an integer index array, or None when it holds probabilities."""
     array = np.asarray(target.data if isinstance(target, Tensor) else target)
+    shape = logits.shape
     kind = array.dtype.kind
-    if kind == "f" and array.shape == logits.shape:
+    if kind == "f" and array.shape == shape:
         return None  # probabilities (or one-hot rows)
     if kind not in "iub":
         if kind != "f" or not np.all(array == np.round(array)):
             raise ValueError(f"{name}: class-index targets must be whole numbers")
-    if logits.ndim > 1:
-        batch_shape = (logits.shape[0],) + logits.shape[2:]
-        classes = logits.shape[1]
+    if len(shape) > 1:
+        batch_shape = (shape[0],) + shape[2:]
+        classes = shape[1]
     else:
-        batch_shape, classes = (), logits.shape[0]
+        batch_shape, classes = (), shape[0]
     if array.shape != batch_shape:
         raise ValueError(
-            f"{name}: target of shape {array.shape} does not match logits of shape {logits.shape} "
-            f"(expected class indices of shape {batch_shape}, or probabilities of shape {logits.shape})"
+            f"{name}: target of shape {array.shape} does not match logits of shape {shape} "
+            f"(expected class indices of shape {batch_shape}, or probabilities of shape {shape})"
         )
-    if kind != "i" or array.dtype != np.int64:
+    if array.dtype.type is not np.int64:
         array = array.astype(np.int64)
     if array.ndim == 0:  # one example: no reductions for the range check
         out_of_range = not 0 <= array.item() < classes

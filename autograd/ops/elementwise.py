@@ -184,7 +184,7 @@ class Sigmoid(Op):
         # overflows (to inf, giving the right 0, but with a warning) below -log(max float).
         limit = _EXP_OVERFLOW.get(a.dtype)
         if type(a) is np.ndarray and a.ndim:
-            if limit is not None and a.size and a.min() > -limit:
+            if limit is not None and a.size and np.minimum.reduce(a, axis=None) > -limit:
                 e = np.negative(a)
                 np.exp(e, out=e)
                 e += 1.0

@@ -125,9 +125,10 @@ class LogSoftmax(Op):
 
 
 def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    """log softmax of an array: a − max − log Σ e^(a − max), shared with SoftmaxCrossEntropy."""
-    log_p = a - a.max(axis=axis, keepdims=True)
-    log_p -= np.log(np.exp(log_p).sum(axis=axis, keepdims=True))  # in place: log_p is fresh
+    """log softmax of an array: a − max − log Σ e^(a − max)."""
+    # (the ufuncs' own reduce: a.max() and a.sum() add a Python wrapper around them)
+    log_p = a - np.maximum.reduce(a, axis=axis, keepdims=True)
+    log_p -= np.log(np.add.reduce(np.exp(log_p), axis=axis, keepdims=True))  # in place: log_p is fresh
     return log_p
 
 
@@ -148,35 +149,45 @@ class SoftmaxCrossEntropy(Op):
         self.target = target
         self.axis = axis
         self.reduction = reduction
-        self._seen = None  # (input, log-probabilities) from forward, reused by a plain backward
+        self._seen = None  # (input, softmax) from forward, reused by a plain backward
 
     def forward(self, logits):
-        log_p = _log_softmax(logits, self.axis)
-        self._seen = (logits, log_p)
-        losses = -self._at_target(log_p)
+        axis = self.axis
+        # One example (1-d logits) reduces to numpy scalars: broadcasting a kept axis of
+        # length 1 costs numpy twice as much as a scalar does.
+        keep = logits.ndim > 1
+        shifted = logits - np.maximum.reduce(logits, axis=axis, keepdims=keep)
+        probs = np.exp(shifted)
+        total = np.add.reduce(probs, axis=axis, keepdims=keep)
+        # −log softmax(logits)[target] = log Σ e^shifted − shifted[target]: log-sum-exp,
+        # so no e^logit is ever taken of a large logit
+        losses = np.log(total.squeeze(axis) if keep else total) - self._at_target(shifted)
+        probs /= total  # the softmax (in place: probs is fresh), all a plain backward needs
+        self._seen = (logits, probs)
         if self.reduction == "none":
             return losses
         if losses.ndim == 0:  # one example: nothing to sum (numpy's sum costs as much as the rest)
             return losses
-        total = losses.sum()
-        return total if self.reduction == "sum" else total / losses.size
+        total_loss = np.add.reduce(losses, axis=None)
+        return total_loss if self.reduction == "sum" else total_loss / losses.size
 
     def backward(self, g, out, logits):
-        if self._seen is not None and self._seen[0] is logits:
-            log_p = self._seen[1]  # the plain pass: same array as in forward
-        else:  # create_graph, or a retained graph's second pass: recompute
-            log_p = LogSoftmax(self.axis)(logits)  # (on a Tensor: differentiable)
-        self._seen = None  # freed after use, like other saved values
-        if isinstance(log_p, np.ndarray):  # arrays: softmax − onehot in place
-            grad = np.exp(log_p)
-            self._at_target(grad, add=-1.0)
-        else:  # Tensors (create_graph): no in-place changes, so subtract a one-hot array
+        seen, self._seen = self._seen, None  # freed after use, like other saved values
+        if seen is not None and seen[0] is logits:  # the plain pass: forward's softmax, ours to change
+            grad = seen[1]
+            self._at_target(grad, add=-1.0)  # softmax − onehot, in place
+        else:  # create_graph (Tensors: recorded), or a retained graph's second pass: recompute
             onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
             self._at_target(onehot, add=1.0)
-            grad = np.exp(log_p) - onehot
+            grad = Softmax(self.axis)(logits) - onehot
         if self.reduction == "none":
             return (grad * np.expand_dims(g, self.axis),)
-        return (grad * (g if self.reduction == "sum" else g / self.target.size),)
+        scale = g if self.reduction == "sum" else g / self.target.size
+        if type(grad) is not np.ndarray:  # a Tensor: the product is part of the recorded graph
+            return (grad * scale,)
+        if scale != 1:  # (per-example SGD: it is 1, and a pass over the array is saved)
+            grad *= scale
+        return (grad,)
 
     def _at_target(self, array, add=None):
         """The entries of ``array`` at the target classes (or add ``add`` to them, in place)."""
