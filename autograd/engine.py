@@ -182,11 +182,15 @@ def run_backward(
                 first, second = inputs
                 first_grad, second_grad = input_grads
                 if first_grad is not None and first._requires_grad:
-                    if not (type(first_grad) is type(first._data) in NUMPY_SCALAR_TYPES):
+                    if not (type(first_grad) is type(first._data) in NUMPY_SCALAR_TYPES) and (
+                        first_grad.shape != first._data.shape
+                    ):
                         first_grad = sum_to(first_grad, first._data.shape)
                     grads[first] = (grads[first] + first_grad) if first in grads else first_grad
                 if second_grad is not None and second._requires_grad:
-                    if not (type(second_grad) is type(second._data) in NUMPY_SCALAR_TYPES):
+                    if not (type(second_grad) is type(second._data) in NUMPY_SCALAR_TYPES) and (
+                        second_grad.shape != second._data.shape
+                    ):
                         second_grad = sum_to(second_grad, second._data.shape)
                     grads[second] = (grads[second] + second_grad) if second in grads else second_grad
             else:
@@ -194,7 +198,9 @@ def run_backward(
                     raise ValueError
                 for parent, parent_grad in zip(inputs, input_grads):
                     if parent_grad is not None and parent._requires_grad:
-                        if not (type(parent_grad) is type(parent._data) in NUMPY_SCALAR_TYPES):
+                        if not (type(parent_grad) is type(parent._data) in NUMPY_SCALAR_TYPES) and (
+                            parent_grad.shape != parent._data.shape
+                        ):
                             parent_grad = sum_to(parent_grad, parent._data.shape)
                         grads[parent] = (grads[parent] + parent_grad) if parent in grads else parent_grad
         except (TypeError, ValueError) as error:  # the rule's result does not fit its inputs

@@ -664,8 +664,13 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        with grad_mode.set_grad_enabled(create_graph):  # record the pass only for create_graph
+        # Record the pass only for create_graph (set_grad_enabled without its object: this
+        # runs once per training step)
+        previous, grad_mode._enabled = grad_mode._enabled, create_graph
+        try:
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
+        finally:
+            grad_mode._enabled = previous
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # copy.copy, copy.deepcopy and pickle all come through here. A copy of a computed
