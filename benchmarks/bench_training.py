@@ -17,10 +17,12 @@ Two workloads, each one epoch of (forward, loss, zero_grad, backward, step):
     inputs once (2,000 with --quick).
 
 Engines: hand-written numpy (the floor: explicit forward/backward formulas, in-place
-updates), chainrule (``nn.MLP``, ``nn.functional.cross_entropy``, ``nn.optim.SGD``) and
-PyTorch on the CPU with one thread (``torch.nn.Sequential``, ``F.cross_entropy``,
-``torch.optim.SGD``); float64 rows and, for (1), float32 rows. Every engine starts from
-the same initial weights (PyTorch's U[-1/sqrt(in), 1/sqrt(in)], copied) and sees the
+updates; the goals are judged against it), for (2) also seed 000's own procedural numpy
+code as the handout has students write it (context only), chainrule (``nn.MLP``,
+``nn.functional.cross_entropy``, ``nn.optim.SGD``) and PyTorch on the CPU with one
+thread (``torch.nn.Sequential``, ``F.cross_entropy``, ``torch.optim.SGD``); float64 rows
+and, for (1), float32 rows. Every engine starts from the same initial weights (PyTorch's
+U[-1/sqrt(in), 1/sqrt(in)], copied) and sees the
 same batches in the same order.
 
 Before anything is timed, every engine trains 3 steps and then one full (untimed,
@@ -72,6 +74,9 @@ except ImportError:  # pragma: no cover - optional
     threadpoolctl = None
 
 ROOT = Path(__file__).resolve().parent.parent
+
+sys.path.insert(0, str(ROOT / "examples" / "ocr"))
+import procedural  # noqa: E402  (seed 000's procedural numpy API, for the context row)
 
 # (1) seed 002: MyTorch MLP, minibatch SGD with momentum
 MB_SIZES = (784, 64, 64, 32, 10)
@@ -368,6 +373,60 @@ class NumpyPerExample(Trainer):
         return [a.astype(np.float64) for a in (self.W1, self.b1, self.W2, self.b2)]
 
 
+class SeedProcedural(Trainer):
+    """Context for (2), not a goal: seed 000's own numpy code, as the handout has students write it.
+
+    ``examples/ocr/procedural.py``: NNForward / NNBackward (linearForward, sigmoidForward,
+    softmaxForward, crossEntropy and their backward functions), biases folded into α and β
+    as column 0 (x carries a leading 1), a one-hot target per example, and the out-of-place
+    update α ← α − lr g_α of the seed's SGD loop.
+    """
+
+    def __init__(self, work: Workload, dtype: Any) -> None:
+        assert len(work.weights) == 2, "the seed's procedural API has one hidden layer"
+        (W1, b1), (W2, b2) = work.weights
+        self.alpha = np.column_stack([b1, W1]).astype(dtype)
+        self.beta = np.column_stack([b2, W2]).astype(dtype)
+        self.lr, self.classes = work.lr, work.sizes[-1]
+
+    def epoch(self, data: list, losses: list[float] | None = None) -> None:
+        forward, backward, one_hot = procedural.NNForward, procedural.NNBackward, procedural._one_hot
+        alpha, beta, lr, classes = self.alpha, self.beta, self.lr, self.classes
+        for x, label in data:  # as in procedural.SGD
+            y = one_hot(label, classes)
+            x, a, z, b, y_hat, J = forward(x, y, alpha, beta)
+            g_alpha, g_beta, *_ = backward(x, y, alpha, beta, z, y_hat)
+            alpha = alpha - lr * g_alpha
+            beta = beta - lr * g_beta
+            if losses is not None:
+                losses.append(J)
+        self.alpha, self.beta = alpha, beta
+
+    # the same step cut into phases (NNForward's and NNBackward's bodies, for the phase table only)
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.x, self.a = x, procedural.linearForward(x, self.alpha)
+        self.z = np.concatenate([[1.0], procedural.sigmoidForward(self.a)])
+        return procedural.linearForward(self.z, self.beta)
+
+    def loss(self, b: np.ndarray, label: Any) -> float:
+        self.y = procedural._one_hot(label, self.classes)
+        self.y_hat = procedural.softmaxForward(b)
+        return procedural.crossEntropy(self.y, self.y_hat)
+
+    def backward(self, loss: float) -> None:
+        self.g_alpha, self.g_beta, *_ = procedural.NNBackward(
+            self.x, self.y, self.alpha, self.beta, self.z, self.y_hat
+        )
+
+    def step(self) -> None:
+        self.alpha = self.alpha - self.lr * self.g_alpha
+        self.beta = self.beta - self.lr * self.g_beta
+
+    def parameters(self) -> list[np.ndarray]:
+        return [np.array(a, dtype=np.float64) for a in
+                (self.alpha[:, 1:], self.alpha[:, 0], self.beta[:, 1:], self.beta[:, 0])]
+
+
 class ChainruleTrainer(Trainer):
     """``nn.MLP`` + ``nn.functional.cross_entropy`` + ``nn.optim.SGD`` (or a manual update)."""
 
@@ -500,6 +559,11 @@ def _numpy_data(pairs: list) -> list:
     return pairs
 
 
+def _seed_data(pairs: list) -> list:
+    # the seed's SGD adds the bias feature to the whole matrix before its loop
+    return [(np.concatenate([[1.0], x]), y) for x, y in pairs]
+
+
 def _chainrule_data(pairs: list) -> list:
     # inputs as Tensors made outside the timed loop (as torch gets tensors); targets
     # stay integer arrays (or numpy ints per example), which cross_entropy accepts
@@ -522,6 +586,10 @@ def make_engines(work: Workload, dtypes: tuple[str, ...]) -> list[Engine]:
         engines.append(Engine("chainrule", dtype, "chainrule",
                               lambda w, d=np_dtype: ChainruleTrainer(w, d), _chainrule_data,
                               f"nn.MLP, F.cross_entropy, {optimiser}"))
+        if per_example and dtype == "float64":
+            engines.append(Engine("numpy (seed 000 API)", dtype, "seed",
+                                  lambda w, d=np_dtype: SeedProcedural(w, d), _seed_data,
+                                  "context: the handout's procedural code"))
         if per_example:
             engines.append(Engine("chainrule manual", dtype, "chainrule-manual",
                                   lambda w, d=np_dtype: ChainruleTrainer(w, d, manual=True),
@@ -758,6 +826,10 @@ def goals(mb: dict[str, Result] | None, pe: dict[str, Result] | None) -> list[st
             lines.append(goal_line(
                 f"per-example within {GOAL_PER_EXAMPLE}x numpy and faster than torch{name}", ok,
                 f"chainrule/numpy = {c / n:.2f}x, chainrule/torch = {c / tt:.2f}x (float64)"))
+        c, seed = t(pe, "chainrule"), t(pe, "seed")
+        if c and seed and n:
+            lines.append(f"  (context, not a goal: the seed's own numpy code is {seed / n:.2f}x the floor; "
+                         f"chainrule/seed code = {c / seed:.2f}x)")
     if shaky:
         lines.append(f"  (NOISY rows behind these verdicts: {', '.join(sorted(set(shaky)))}; the machine was "
                      "busy: rerun, or try --blas-threads 1)")
