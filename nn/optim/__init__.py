@@ -135,6 +135,7 @@ class SGD(Optimizer):
         with autograd.no_grad():
             for group in self.param_groups:
                 lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+                dampening, nesterov = group["dampening"], group["nesterov"]
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
@@ -148,15 +149,15 @@ class SGD(Optimizer):
                     if momentum:
                         buffers = state.setdefault(id(p), {})
                         buf = buffers.get("momentum_buffer")
-                        if buf is None:
+                        if buf is None:  # the first step: the buffer starts as g
                             buf = buffers["momentum_buffer"] = np.array(grad, copy=True)
                         else:
                             buf *= momentum
-                            if group["dampening"]:
-                                buf += (1 - group["dampening"]) * grad
+                            if dampening:
+                                buf += (1 - dampening) * grad
                             else:
                                 buf += grad  # in place: no temporary the size of the parameter
-                        grad = grad + momentum * buf if group["nesterov"] else buf
+                        grad = grad + momentum * buf if nesterov else buf
                     p.sub_(grad, alpha=lr)
 
 
