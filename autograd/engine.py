@@ -132,7 +132,7 @@ def run_backward(
         _accumulate(grads, root, grad)
     # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits): a
     # deposit of one of these must be a copy, or two gradients would share memory.
-    not_exclusive = set(map(id, root_grads))
+    handed_out = set(map(id, root_grads))
     wanted = set(capture) if capture is not None else set()
     captured: dict[Any, Any] = {}
     changed_since = last_change()
@@ -151,7 +151,7 @@ def run_backward(
                 if len(captured) == len(wanted):
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
-            _deposit(tensor, grad, create_graph, not_exclusive, bool(tensor._hooks))
+            tensor._accumulate_grad(grad, create_graph, handed_out, bool(tensor._hooks))
         op = tensor._op
         if tensor._spent:
             raise GraphFreedError(
@@ -172,15 +172,21 @@ def run_backward(
             input_grads = op.backward(grad, tensor._data, inputs[0]._data)
         else:
             input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
-        # Hand each input its gradient, summed back to the input's shape. Two inputs are
-        # spelled out: a Python loop over a pair costs more here than the work inside it
-        # (the three blocks below do the same thing and change together). A gradient
-        # that is a numpy scalar of the input's own type skips sum_to: both are 0-d (the
-        # common case in scalar graphs, where the check is a third of the cost).
+        # Hand each input its gradient, summed back to the input's shape. One or two inputs
+        # (nearly every op) are spelled out: a Python loop over them costs more here than
+        # the work inside it (the three blocks below do the same thing and change
+        # together). A gradient that is a numpy scalar of the input's own type skips the
+        # shape check: both are 0-d (the common case in scalar graphs, where the check is
+        # a third of the cost).
         try:
-            if arity == 2:
-                first, second = inputs
-                first_grad, second_grad = input_grads
+            if arity <= 2:
+                if arity == 2:
+                    first, second = inputs
+                    first_grad, second_grad = input_grads
+                else:
+                    first, second = inputs[0], None
+                    (first_grad,) = input_grads
+                    second_grad = None
                 if first_grad is not None and first._requires_grad:
                     if not (type(first_grad) is type(first._data) in NUMPY_SCALAR_TYPES) and (
                         first_grad.shape != first._data.shape
@@ -218,7 +224,7 @@ def run_backward(
             if leaf in wanted:
                 captured[leaf] = grad
         else:
-            _deposit(leaf, grad, create_graph, not_exclusive, bool(leaf._hooks))
+            leaf._accumulate_grad(grad, create_graph, handed_out, bool(leaf._hooks))
     return captured
 
 
@@ -235,25 +241,6 @@ def _misfit(op: Any, input_grads: Any, inputs: Sequence[Any], error: Exception) 
         )
     shapes = ", ".join(str(t.shape) for t in inputs)
     return RuntimeError(f"{op.name} (inputs of shapes {shapes}): backward rule: {error}")
-
-
-def _deposit(tensor: Any, grad: Any, create_graph: bool, not_exclusive: set[int], hooked: bool) -> None:
-    """Add ``grad`` to ``tensor.grad``, without a copy when no one else can see the array.
-
-    A fresh, writable array that owns its memory and was not handed out before (nor
-    came back from a hook, which may return anything) is exclusive. Copying the
-    gradient of every weight on every step would cost as much as computing it.
-    """
-    # (an array that owns its memory is writable: read-only results are views)
-    exclusive = (
-        not create_graph
-        and not hooked
-        and type(grad) is np.ndarray
-        and grad.base is None
-        and id(grad) not in not_exclusive
-    )
-    not_exclusive.add(id(grad))
-    tensor._accumulate_grad(grad, create_graph, exclusive)
 
 
 def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:

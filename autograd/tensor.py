@@ -730,24 +730,32 @@ class Tensor:
                 wrapped = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
         return wrapped if create_graph else wrapped._data
 
-    def _accumulate_grad(self, grad: Any, create_graph: bool, exclusive: bool = False) -> None:
-        """Add ``grad`` into ``.grad``.
+    def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int], hooked: bool) -> None:
+        """Add ``grad`` into ``.grad`` (the backward pass's last step for each leaf).
 
-        ``exclusive`` says the engine knows the array is referenced nowhere else, so it
-        can become ``.grad`` without a copy; otherwise it is copied, because a rule may
-        hand one array to several inputs (``a + b``) or return a read-only view.
+        A gradient array becomes ``.grad`` without a copy when no one else can see it: it
+        owns its memory (views are read-only or shared), is of the data's dtype, did not
+        come back from a hook (which may return anything) and is not in ``handed_out``,
+        the ids of arrays already stored somewhere (the caller's seeds, earlier deposits:
+        a rule may hand one array to several inputs, as ``a + b`` does). Copying every
+        weight's gradient on every step would cost as much as computing it.
         """
         if create_graph:
             grad = grad.astype(self._data.dtype)
             self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            # (a numpy scalar of the data's own type is immutable: safe to share as is)
-            scalar = type(grad) is type(self._data) in engine.NUMPY_SCALAR_TYPES
-            if not scalar and not (exclusive and grad.dtype == self._data.dtype):
-                grad = _stored(np.array(grad, dtype=self._data.dtype))
-            self.grad = Tensor._leaf(grad)
-        else:
+            return
+        if self.grad is not None:
             self.grad._data = self.grad._data + grad
+            return
+        data = self._data
+        if type(grad) is np.ndarray:
+            if not hooked and grad.base is None and id(grad) not in handed_out and grad.dtype == data.dtype:
+                handed_out.add(id(grad))
+            else:
+                grad = _stored(np.array(grad, dtype=data.dtype))
+        elif not (type(grad) is type(data) in engine.NUMPY_SCALAR_TYPES):  # (scalars are immutable)
+            grad = _stored(np.array(grad, dtype=data.dtype))
+        self.grad = Tensor._leaf(grad)
 
     @staticmethod
     def _leaf(array: Any) -> Tensor:
