@@ -666,7 +666,7 @@ class Tensor:
             retain_graph = create_graph
         # Record the pass only for create_graph (set_grad_enabled without its object: this
         # runs once per training step)
-        previous, grad_mode._enabled = grad_mode._enabled, create_graph
+        previous, grad_mode._enabled = grad_mode._enabled, bool(create_graph)
         try:
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
         finally:

@@ -332,6 +332,30 @@ def test_no_grad_records_nothing_and_restores_state():
     assert autograd.is_grad_enabled()
 
 
+def test_backward_records_only_for_create_graph_and_restores_grad_mode():
+    seen = []
+    x = Tensor(2.0, requires_grad=True)
+    x.register_hook(lambda g: seen.append(autograd.is_grad_enabled()))
+    (x * x).backward()
+    (x * x).backward(create_graph=1)  # any truthy value, as in torch
+    assert seen == [False, True] and all(type(s) is bool for s in seen)
+    assert autograd.is_grad_enabled()
+
+    def fail(g):
+        raise KeyError("from a hook")
+
+    y = Tensor(1.0, requires_grad=True)
+    y.register_hook(fail)
+    z = y * 3
+    with pytest.raises(KeyError, match="from a hook"):
+        z.backward(retain_graph=True)
+    assert autograd.is_grad_enabled() is True  # restored after the error
+    with autograd.no_grad():
+        with pytest.raises(KeyError):
+            z.backward()
+        assert autograd.is_grad_enabled() is False  # and an enclosing no_grad is kept
+
+
 def test_grad_mode_decorators():
     @autograd.no_grad()
     def evaluate(t):
