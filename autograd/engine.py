@@ -144,7 +144,7 @@ def run_backward(
         if grad is None:  # no path from the roots carries a gradient here
             continue
         if tensor._hooks:
-            grad = tensor._run_hooks(grad, create_graph)
+            grad = tensor._run_hooks(grad, create_graph, handed_out)
         if wanted:
             if tensor in wanted:
                 captured[tensor] = grad
@@ -219,7 +219,7 @@ def run_backward(
         if grad is None:
             continue
         if leaf._hooks:
-            grad = leaf._run_hooks(grad, create_graph)
+            grad = leaf._run_hooks(grad, create_graph, handed_out)
         if wanted:
             if leaf in wanted:
                 captured[leaf] = grad

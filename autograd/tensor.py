@@ -722,13 +722,24 @@ class Tensor:
         hooks = self._hooks
         return lambda: hooks.remove(hook) if hook in hooks else None
 
-    def _run_hooks(self, grad: Any, create_graph: bool) -> Any:
+    def _run_hooks(self, grad: Any, create_graph: bool, handed_out: set[int]) -> Any:
+        """Pass ``grad`` through this tensor's hooks, in the order they were registered.
+
+        A hook may keep the gradient it is given, or return an array it keeps, so both
+        count as handed out (``handed_out``: see ``_accumulate_grad``), and no ``.grad``
+        will share their memory. Nor is a hook given an array that already is a ``.grad``.
+        """
+        if type(grad) is np.ndarray and id(grad) in handed_out:
+            grad = grad.copy()
+        handed_out.add(id(grad))
         wrapped = grad if create_graph else Tensor._leaf(grad)
         for hook in list(self._hooks):
             replaced = hook(wrapped)
             if replaced is not None:
                 wrapped = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
-        return wrapped if create_graph else wrapped._data
+        result = wrapped if create_graph else wrapped._data
+        handed_out.add(id(result))
+        return result
 
     def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int], hooked: bool) -> None:
         """Add ``grad`` into ``.grad`` (the backward pass's last step for each leaf).
@@ -740,14 +751,20 @@ class Tensor:
         a rule may hand one array to several inputs, as ``a + b`` does). Copying every
         weight's gradient on every step would cost as much as computing it.
         """
+        data = self._data
         if create_graph:
-            grad = grad.astype(self._data.dtype)
+            grad = grad.astype(data.dtype)
+            if id(grad) in handed_out:  # the caller's seed, or already another tensor's .grad
+                grad = grad.clone()
+            handed_out.add(id(grad))
             self.grad = grad if self.grad is None else self.grad + grad
             return
         if self.grad is not None:
-            self.grad._data = self.grad._data + grad
+            total = self.grad._data + grad
+            if total.dtype != data.dtype:  # e.g. a float64 gradient into a float32 leaf
+                total = _stored(np.asarray(total, dtype=data.dtype))
+            self.grad._data = total
             return
-        data = self._data
         if type(grad) is np.ndarray:
             if not hooked and grad.base is None and id(grad) not in handed_out and grad.dtype == data.dtype:
                 handed_out.add(id(grad))

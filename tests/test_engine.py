@@ -117,6 +117,69 @@ def test_leaf_gradients_do_not_alias_each_other():
     np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
 
 
+def _shares(a: Tensor, b) -> bool:
+    return np.shares_memory(np.asarray(a.data), np.asarray(b.data if isinstance(b, Tensor) else b))
+
+
+def test_gradients_a_hook_keeps_or_returns_never_become_another_tensors_grad():
+    # a logging hook on a leaf: b.grad must not be the array the log holds
+    a, b = Tensor([1.0, 2.0, 3.0], requires_grad=True), Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    log = []
+    a.register_hook(lambda g: log.append(g))
+    ((a + b) * 2).sum().backward()
+    assert not _shares(log[0], b.grad) and not _shares(a.grad, b.grad)
+    # a hook on a retained intermediate, and one that returns an array it keeps
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x + 0).retain_grad()
+    seen = []
+    y.register_hook(lambda g: seen.append(g))
+    (y * 2).sum().backward()
+    assert not _shares(seen[0], x.grad) and not _shares(y.grad, x.grad)
+    kept = np.ones(3)
+    x2 = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y2 = x2 + 0
+    y2.register_hook(lambda g: kept)
+    (y2 * 1).sum().backward()
+    np.testing.assert_array_equal(x2.grad.data, kept)
+    assert not _shares(x2.grad, kept)
+    # a hook given an array another leaf already holds as its .grad gets its own copy
+    c, d = Tensor([1.0, 1.0], requires_grad=True), Tensor([1.0, 1.0], requires_grad=True)
+
+    def scale_in_place(g):
+        g.data *= 10  # (torch asks hooks not to do this; it must not reach c.grad either way)
+
+    d.register_hook(scale_in_place)
+    ((c + d) * 2).sum().backward()  # add hands one writable array to both
+    np.testing.assert_array_equal(c.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(d.grad.data, [20.0, 20.0])
+
+
+def test_create_graph_gradients_are_distinct_tensors_and_not_the_seed():
+    a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
+    ((a + b) * 2).sum().backward(create_graph=True)
+    assert a.grad is not b.grad and not _shares(a.grad, b.grad)
+    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    seed = Tensor([5.0, 6.0])
+    (x + 0).backward(seed, create_graph=True)
+    assert x.grad is not seed and not _shares(x.grad, seed)
+    np.testing.assert_array_equal(x.grad.data, [5.0, 6.0])
+
+
+def test_accumulated_gradient_keeps_the_leaf_dtype():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    w = Tensor(np.array([0.5, 0.25]))  # float64 data
+    for _ in range(2):
+        (x * w).sum().backward()
+        assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.5])
+    s = Tensor(np.float32(2.0), requires_grad=True)  # 0-d: kept as a numpy scalar
+    for _ in range(2):
+        (s * Tensor(3.0)).backward()
+        assert s.grad.dtype == np.float32
+    assert s.grad.item() == 6.0
+
+
 def test_nonscalar_output_needs_a_gradient():
     y = Tensor([1.0, 2.0], requires_grad=True) * 2
     with pytest.raises(RuntimeError, match=r"non-scalar output of shape \(2,\)"):
