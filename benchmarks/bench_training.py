@@ -95,6 +95,7 @@ CHECK_STEPS = 3
 TOLERANCE = {"float64": 1e-8, "float32": 1e-3}  # vs numpy float64, absolute (losses, params)
 
 NOISY = 1.25  # a row whose median is this much above its fastest repeat is flagged as noisy
+MB_REPEATS_FACTOR = 4  # a minibatch epoch takes ~0.1 s: more repeats, a steadier median
 
 GOAL_MINIBATCH = 1.2  # chainrule / numpy, minibatch
 GOAL_PER_EXAMPLE = 2.0  # chainrule / numpy, per-example (and faster than torch)
@@ -757,6 +758,17 @@ def print_table(work: Workload, results: dict[str, Result]) -> None:
               f"{t / steps * 1e3:11.3f}{ratios[0]}{ratios[1]}   {note}")
     print(f"  (ratios are against the numpy / torch row of the same dtype; >1: slower; "
           f"{steps:,} steps per epoch)")
+    # Engines run round-robin within a repeat, so each repeat's chainrule/numpy ratio compares
+    # two runs made seconds apart: a drift in the machine's speed cancels out of it.
+    for r in results.values():
+        base = by_kind.get(("numpy", r.engine.dtype))
+        if r.engine.kind != "chainrule" or base is None or len(r.times) != len(base.times):
+            continue
+        if len(r.times) < 2:
+            continue
+        paired = sorted(c / n for c, n in zip(r.times, base.times))
+        print(f"  chainrule/numpy {r.engine.dtype} per repeat: median {median(paired):.2f}x, "
+              f"{paired[0]:.2f}x to {paired[-1]:.2f}x over {len(paired)} repeats")
 
 
 def noisy(r: Result) -> bool:
@@ -1094,6 +1106,7 @@ def main() -> None:
 
     print("=" * 110)
     print(f"chainrule training benchmark: medians over {repeats} repeats of one epoch"
+          f" ({MB_REPEATS_FACTOR * repeats} for the short minibatch epoch)"
           f"{' (--quick)' if args.quick else ''}, wall-clock time.perf_counter")
     environment()
     fingerprint = code_fingerprint()
@@ -1101,8 +1114,8 @@ def main() -> None:
 
     mb = pe = None
     if args.only in (None, "minibatch"):
-        mb = run_workload(minibatch_workload(args.activation), ("float64", "float32"), repeats,
-                          phase_repeats)
+        mb = run_workload(minibatch_workload(args.activation), ("float64", "float32"),
+                          MB_REPEATS_FACTOR * repeats, phase_repeats)
     if args.only in (None, "per-example"):
         pe = run_workload(per_example_workload(per_example_n), ("float64",), repeats, phase_repeats)
 
