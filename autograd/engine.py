@@ -130,8 +130,9 @@ def run_backward(
     grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
-    # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits): a
-    # deposit of one of these must be a copy, or two gradients would share memory.
+    # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits, what a
+    # hook was given or returned): a deposit of one of these must be a copy, or two
+    # gradients would share memory.
     handed_out = set(map(id, root_grads))
     wanted = set(capture) if capture is not None else set()
     captured: dict[Any, Any] = {}
@@ -151,7 +152,7 @@ def run_backward(
                 if len(captured) == len(wanted):
                     return captured  # the rest of the graph is not needed
         elif tensor._retains_grad:
-            tensor._accumulate_grad(grad, create_graph, handed_out, bool(tensor._hooks))
+            tensor._accumulate_grad(grad, create_graph, handed_out)
         op = tensor._op
         if tensor._spent:
             raise GraphFreedError(
@@ -224,7 +225,7 @@ def run_backward(
             if leaf in wanted:
                 captured[leaf] = grad
         else:
-            leaf._accumulate_grad(grad, create_graph, handed_out, bool(leaf._hooks))
+            leaf._accumulate_grad(grad, create_graph, handed_out)
     return captured
 
 

@@ -741,15 +741,15 @@ class Tensor:
         handed_out.add(id(result))
         return result
 
-    def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int], hooked: bool) -> None:
+    def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int]) -> None:
         """Add ``grad`` into ``.grad`` (the backward pass's last step for each leaf).
 
         A gradient array becomes ``.grad`` without a copy when no one else can see it: it
-        owns its memory (views are read-only or shared), is of the data's dtype, did not
-        come back from a hook (which may return anything) and is not in ``handed_out``,
-        the ids of arrays already stored somewhere (the caller's seeds, earlier deposits:
-        a rule may hand one array to several inputs, as ``a + b`` does). Copying every
-        weight's gradient on every step would cost as much as computing it.
+        owns its memory (views are read-only or shared), is of the data's dtype and is not
+        in ``handed_out``, the ids of arrays already stored somewhere (the caller's seeds,
+        earlier deposits: a rule may hand one array to several inputs, as ``a + b`` does;
+        what a hook was given or returned). Copying every weight's gradient on every step
+        would cost as much as computing it.
         """
         data = self._data
         if create_graph:
@@ -766,7 +766,7 @@ class Tensor:
             self.grad._data = total
             return
         if type(grad) is np.ndarray:
-            if not hooked and grad.base is None and id(grad) not in handed_out and grad.dtype == data.dtype:
+            if grad.base is None and id(grad) not in handed_out and grad.dtype == data.dtype:
                 handed_out.add(id(grad))
             else:
                 grad = _stored(np.array(grad, dtype=data.dtype))
