@@ -75,8 +75,10 @@ class Linear(Op):
             # As a broadcast multiply it is ~3x cheaper than a one-column BLAS product.
             grad_weight = g[:, None] * x
             return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, g)
-        n_out, n_in = weight.shape
-        g2, x2 = g.reshape(-1, n_out), x.reshape(-1, n_in)  # a batch of any shape, flattened
+        if g.ndim == 2:  # a batch (N, out): the common case, nothing to flatten
+            g2, x2 = g, x
+        else:  # a batch of any shape, flattened to (N, out) and (N, in)
+            g2, x2 = g.reshape(-1, weight.shape[0]), x.reshape(-1, weight.shape[1])
         grad_weight = g2.T * x2 if g2.shape[0] == 1 else g2.T @ x2
         if bias is None:
             return grad_x, grad_weight
