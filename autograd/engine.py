@@ -210,7 +210,7 @@ def run_backward(
                         ):
                             parent_grad = sum_to(parent_grad, parent._data.shape)
                         grads[parent] = (grads[parent] + parent_grad) if parent in grads else parent_grad
-        except (TypeError, ValueError) as error:  # the rule's result does not fit its inputs
+        except (AttributeError, TypeError, ValueError) as error:  # the rule's result does not fit
             raise _misfit(op, input_grads, inputs, error) from None
         if not retain_graph:
             tensor._spent = True
@@ -239,6 +239,12 @@ def _misfit(op: Any, input_grads: Any, inputs: Sequence[Any], error: Exception) 
     if len(input_grads) != len(inputs):
         return RuntimeError(
             f"{op.name}: backward returned {len(input_grads)} gradients for {len(inputs)} inputs"
+        )
+    shapeless = [g for g in input_grads if g is not None and not hasattr(g, "shape")]
+    if shapeless:  # a Python number or list where an array belongs
+        return RuntimeError(
+            f"{op.name}: backward returned a {type(shapeless[0]).__name__} as a gradient; "
+            "return numpy arrays (or None for an input without one)"
         )
     shapes = ", ".join(str(t.shape) for t in inputs)
     return RuntimeError(f"{op.name} (inputs of shapes {shapes}): backward rule: {error}")

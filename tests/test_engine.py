@@ -694,6 +694,21 @@ def test_a_scalar_gradient_for_an_input_that_is_not_0d_is_an_error():
         Squeeze()(x, y).backward()
 
 
+def test_a_number_returned_as_a_gradient_is_a_clear_error():
+    class Constant(Op):  # a broken rule: returns the derivative, not the gradient times it
+        name = "constant_slope"
+
+        def forward(self, a):
+            return a * 2
+
+        def backward(self, grad, out, a):
+            return (2.0,)
+
+    for x in (Tensor(1.5, requires_grad=True), Tensor([1.0, 2.0], requires_grad=True)):
+        with pytest.raises(RuntimeError, match="constant_slope: backward returned a float as a gradient"):
+            Constant()(x).sum().backward()
+
+
 def test_grad_fn_is_the_same_node_each_time_and_read_only():
     x = Tensor(2.0, requires_grad=True)
     y = x * 3
