@@ -130,9 +130,10 @@ def run_backward(
     grads: dict[Any, Any] = {}
     for root, grad in zip(roots, root_grads):
         _accumulate(grads, root, grad)
-    # Arrays already stored somewhere (the caller's seeds, earlier .grad deposits, what a
-    # hook was given or returned): a deposit of one of these must be a copy, or two
-    # gradients would share memory.
+    # The ids of arrays already stored somewhere (the caller's seeds, earlier .grad
+    # deposits, retained ones included, what a hook was given or returned): a deposit of
+    # one of these must be a copy, or two gradients would share memory. (Should a freed
+    # array's id be reused, the only cost is a copy that was not needed.)
     handed_out = set(map(id, root_grads))
     wanted = set(capture) if capture is not None else set()
     captured: dict[Any, Any] = {}
@@ -174,11 +175,12 @@ def run_backward(
         else:
             input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
         # Hand each input its gradient, summed back to the input's shape. One or two inputs
-        # (nearly every op) are spelled out: a Python loop over them costs more here than
-        # the work inside it (the three blocks below do the same thing and change
-        # together). A gradient that is a numpy scalar of the input's own type skips the
-        # shape check: both are 0-d (the common case in scalar graphs, where the check is
-        # a third of the cost).
+        # (nearly every op) share the spelled-out blocks below (one input: second is
+        # None); more take the loop. A Python loop over two inputs costs more here than the
+        # work inside it; the three blocks do the same thing and change together. A
+        # gradient already of its input's shape skips sum_to, and a numpy scalar of the
+        # input's own type skips even the shape comparison: both are 0-d (the common case
+        # in scalar graphs, where the comparison is a third of the cost).
         try:
             if arity <= 2:
                 if arity == 2:
@@ -210,7 +212,9 @@ def run_backward(
                         ):
                             parent_grad = sum_to(parent_grad, parent._data.shape)
                         grads[parent] = (grads[parent] + parent_grad) if parent in grads else parent_grad
-        except (AttributeError, TypeError, ValueError) as error:  # the rule's result does not fit
+        # The rule's result does not fit its inputs (AttributeError: a gradient without a
+        # .shape, such as a Python float).
+        except (AttributeError, TypeError, ValueError) as error:
             raise _misfit(op, input_grads, inputs, error) from None
         if not retain_graph:
             tensor._spent = True

@@ -391,7 +391,9 @@ class Tensor:
             )
         data = self._data
         if type(data) is not np.ndarray:
-            data = self.data  # a 0-d value becomes the array the tensor keeps
+            # 0-d data is kept as an immutable numpy scalar; .data swaps in a 0-d array
+            # that can be written into
+            data = self.data
         ufunc(data, _as_array(other), data)  # out=data; casts same_kind
         self._bump_version()
         return self
@@ -664,8 +666,9 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        # Record the pass only for create_graph (set_grad_enabled without its object: this
-        # runs once per training step)
+        # Record the pass only for create_graph. Grad mode is set directly rather than
+        # through set_grad_enabled, whose context object is a noticeable cost in a call
+        # made every training step; the finally restores it as the with-block would.
         previous, grad_mode._enabled = grad_mode._enabled, bool(create_graph)
         try:
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
@@ -727,7 +730,8 @@ class Tensor:
 
         A hook may keep the gradient it is given, or return an array it keeps, so both
         count as handed out (``handed_out``: see ``_accumulate_grad``), and no ``.grad``
-        will share their memory. Nor is a hook given an array that already is a ``.grad``.
+        will share their memory. A hook never receives an array stored elsewhere (the
+        caller's seed, another tensor's ``.grad``): it gets a copy.
         """
         if type(grad) is np.ndarray and id(grad) in handed_out:
             grad = grad.copy()
@@ -744,12 +748,13 @@ class Tensor:
     def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int]) -> None:
         """Add ``grad`` into ``.grad`` (the backward pass's last step for each leaf).
 
-        A gradient array becomes ``.grad`` without a copy when no one else can see it: it
-        owns its memory (views are read-only or shared), is of the data's dtype and is not
-        in ``handed_out``, the ids of arrays already stored somewhere (the caller's seeds,
-        earlier deposits: a rule may hand one array to several inputs, as ``a + b`` does;
-        what a hook was given or returned). Copying every weight's gradient on every step
-        would cost as much as computing it.
+        A fresh array becomes ``.grad`` uncopied when it owns its memory, has the data's
+        dtype and its id is not in ``handed_out``, the set of arrays already stored
+        elsewhere (the caller's seed, earlier deposits, anything a hook saw or returned).
+        A kept array joins ``handed_out``, so a second input handed the same array (as
+        ``a + b`` does) gets a copy. Copying every weight's gradient on every step would
+        cost as much as computing it. Adding into an existing ``.grad`` keeps the data's
+        dtype; with ``create_graph`` a Tensor already stored elsewhere is cloned.
         """
         data = self._data
         if create_graph:
@@ -770,7 +775,9 @@ class Tensor:
                 handed_out.add(id(grad))
             else:
                 grad = _stored(np.array(grad, dtype=data.dtype))
-        elif not (type(grad) is type(data) in engine.NUMPY_SCALAR_TYPES):  # (scalars are immutable)
+        elif not (type(grad) is type(data) in engine.NUMPY_SCALAR_TYPES):
+            # (a numpy scalar of the data's own type is immutable, so it is kept as is;
+            # anything else, a Python number or another dtype, is converted)
             grad = _stored(np.array(grad, dtype=data.dtype))
         self.grad = Tensor._leaf(grad)
 

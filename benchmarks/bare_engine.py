@@ -8,12 +8,13 @@ Run from the repository root::
 ``bench_training.py`` sets chainrule the goal "per-example SGD within 2x hand-written
 numpy". This script measures the cost of recording a graph at all: a bare reverse-mode
 engine (below, ~60 lines: a tensor, an apply that records, a topological backward, a
-module call, and the update ``p.data -= lr * p.grad``) doing exactly the same numpy work
-as the floor and as chainrule. It has none of chainrule's features (graph scopes for
-drawings, in-place version checks, hooks, retain_grad, dtype rules, error messages, an
-optimiser object), so its time is a lower bound for an eager engine of this shape. The
-three run round-robin on the same data and weights; every one is checked against the
-numpy floor (losses and final parameters to 1e-8) before timing. Not a test.
+module call, and the update ``p.data -= lr * p.grad``) doing the same numpy formulas as
+the floor and as chainrule (and, like them, no gradient for the data input). It has none
+of chainrule's features (graph scopes for drawings, in-place version checks, hooks,
+retain_grad, dtype rules, error messages, sigmoid's overflow check, an optimiser object),
+so its time is a lower bound for an eager engine of this shape. The three run round-robin
+on the same data and weights; every one is checked against the numpy floor (losses and
+final parameters to 1e-8) before timing. Not a test.
 """
 
 from __future__ import annotations
@@ -81,13 +82,16 @@ def backward(root: BareTensor) -> None:
 
 
 class LinearOp:
+    def __init__(self, needs_input_grad: bool) -> None:
+        self.needs_input_grad = needs_input_grad  # False for the first layer: its input is data
+
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = np.dot(w, x)
         out += b
         return out
 
     def backward(self, g: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple:
-        return g @ w, g[:, None] * x, g
+        return (g @ w if self.needs_input_grad else None), g[:, None] * x, g
 
 
 class SigmoidOp:
@@ -95,7 +99,8 @@ class SigmoidOp:
         e = np.negative(a)
         np.exp(e, out=e)
         e += 1.0
-        self.out = np.reciprocal(e, out=e)  # kept for backward, as chainrule's rule receives it
+        # chainrule hands a rule its output; this engine does not, so the op keeps it
+        self.out = np.reciprocal(e, out=e)
         return self.out
 
     def backward(self, g: np.ndarray, a: np.ndarray) -> tuple:
@@ -118,7 +123,7 @@ class CrossEntropyOp:
         return np.log(total) - shifted[self.target]
 
     def backward(self, g: Any, z: np.ndarray) -> tuple:
-        p = self.p
+        p = self.p  # g is 1: the loss is the root (the floor assumes the same)
         p[self.target] -= 1.0
         return (p,)
 
@@ -133,7 +138,7 @@ class BareLinear(BareModule):
         self.w, self.b = BareTensor(w.copy(), True), BareTensor(b.copy(), True)
 
     def forward(self, x: BareTensor) -> BareTensor:
-        return apply(LinearOp(), x, self.w, self.b)
+        return apply(LinearOp(x.requires_grad), x, self.w, self.b)
 
 
 class BareSigmoid(BareModule):
@@ -144,10 +149,11 @@ class BareSigmoid(BareModule):
 class BareEngineTrainer(bt.Trainer):
     """The per-example loop on the bare engine: model(x), loss, backward, p.data -= lr * p.grad."""
 
-    def __init__(self, work: bt.Workload, dtype: Any) -> None:
+    def __init__(self, work: bt.Workload) -> None:  # float64 only
         (W1, b1), (W2, b2) = work.weights
-        self.layers = [BareLinear(W1, b1), BareSigmoid(), BareLinear(W2, b2)]
-        self.params = [t for layer in self.layers[::2] for t in (layer.w, layer.b)]
+        linears = [BareLinear(W1, b1), BareLinear(W2, b2)]
+        self.layers = [linears[0], BareSigmoid(), linears[1]]
+        self.params = [t for layer in linears for t in (layer.w, layer.b)]
         self.lr = work.lr
 
     def epoch(self, data: list, losses: list[float] | None = None) -> None:
@@ -184,7 +190,7 @@ def main() -> None:
     pairs = bt.batches(work, np.float64)
     engines = {
         "numpy (hand-written)": (lambda: bt.NumpyPerExample(work, np.float64), pairs),
-        "bare engine": (lambda: BareEngineTrainer(work, np.float64),
+        "bare engine": (lambda: BareEngineTrainer(work),
                         [(BareTensor(x), int(y)) for x, y in pairs]),
         "chainrule": (lambda: bt.ChainruleTrainer(work, np.float64), bt._chainrule_data(pairs)),
     }
@@ -211,23 +217,30 @@ def main() -> None:
             start = time.perf_counter()
             trainer.epoch(data)
             times[name].append(time.perf_counter() - start)
-    floor = statistics.median(times["numpy (hand-written)"])
-    print(f"\nper-example SGD {'-'.join(map(str, bt.PE_SIZES))}, {steps:,} steps, median of {repeats} "
-          f"repeats (BLAS on 1 thread{'' if threadpoolctl else ': threadpoolctl missing, not limited'})")
+    base = times["numpy (hand-written)"]
+    print(f"\nper-example SGD {'-'.join(map(str, bt.PE_SIZES))}, {steps:,} steps, {repeats} repeats "
+          f"(BLAS on 1 thread{'' if threadpoolctl else ': threadpoolctl missing, not limited'}); ratios "
+          "are medians of per-repeat ratios (engines run round-robin: drift cancels)")
+
+    def ratio(a: list[float], b: list[float]) -> tuple[float, float, float]:
+        paired = sorted(x / y for x, y in zip(a, b))
+        return statistics.median(paired), paired[0], paired[-1]
+
     for name, values in times.items():
-        t = statistics.median(values)
-        paired = sorted(v / f for v, f in zip(values, times["numpy (hand-written)"]))
-        print(f"  {name:<22} {t / steps * 1e6:7.1f} µs/step  {t / floor:5.2f}x numpy"
-              f"   (per repeat {paired[0]:.2f}x to {paired[-1]:.2f}x)")
-    bare = statistics.median(times["bare engine"])
-    print(f"  chainrule / bare engine: {statistics.median(times['chainrule']) / bare:.2f}x  "
+        t = statistics.median(values) / steps * 1e6
+        if values is base:
+            print(f"  {name:<22} {t:7.1f} µs/step      -")
+            continue
+        mid, low, high = ratio(values, base)
+        print(f"  {name:<22} {t:7.1f} µs/step  {mid:5.2f}x numpy   (per repeat {low:.2f}x to {high:.2f}x)")
+    print(f"  chainrule / bare engine: {ratio(times['chainrule'], times['bare engine'])[0]:.2f}x  "
           f"(the cost of chainrule's features on this loop); bare engine / numpy: "
-          f"{bare / floor:.2f}x  (the cost of recording a graph at all)")
+          f"{ratio(times['bare engine'], base)[0]:.2f}x  (the cost of recording a graph at all)")
     try:  # instructions are steady where wall time is not (Linux only)
         from count_instructions import InstructionCounter
 
         counter = InstructionCounter()
-    except OSError as error:
+    except (ImportError, OSError) as error:  # not Linux, or the counter is not readable
         print(f"  (no instruction counts: {error})")
         return
     print("  instructions per step (GC off):", end="")

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_training.py             # full: 5 repeats, 9,000 per-example steps
-    python benchmarks/bench_training.py --quick     # 3 repeats, 2,000 per-example steps
+    python benchmarks/bench_training.py             # full: 5 repeats (20 minibatch), 9,000 per-example steps
+    python benchmarks/bench_training.py --quick     # 3 repeats (12 minibatch), 2,000 per-example steps
     python benchmarks/bench_training.py --profile   # also cProfile chainrule on both workloads
 
 Two workloads, each one epoch of (forward, loss, zero_grad, backward, step):
@@ -403,7 +403,8 @@ class SeedProcedural(Trainer):
                 losses.append(J)
         self.alpha, self.beta = alpha, beta
 
-    # the same step cut into phases (NNForward's and NNBackward's bodies, for the phase table only)
+    # the same step cut into phases (NNForward's body split into forward and loss; NNBackward as
+    # is), for the phase table only
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x, self.a = x, procedural.linearForward(x, self.alpha)
         self.z = np.concatenate([[1.0], procedural.sigmoidForward(self.a)])
@@ -1105,8 +1106,9 @@ def main() -> None:
         torch.set_num_threads(1)
 
     print("=" * 110)
-    print(f"chainrule training benchmark: medians over {repeats} repeats of one epoch"
-          f" ({MB_REPEATS_FACTOR * repeats} for the short minibatch epoch)"
+    minibatch_note = ("" if args.only == "per-example"
+                      else f" ({MB_REPEATS_FACTOR * repeats} for the short minibatch epoch)")
+    print(f"chainrule training benchmark: medians over {repeats} repeats of one epoch{minibatch_note}"
           f"{' (--quick)' if args.quick else ''}, wall-clock time.perf_counter")
     environment()
     fingerprint = code_fingerprint()

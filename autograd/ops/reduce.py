@@ -152,9 +152,10 @@ class SoftmaxCrossEntropy(Op):
         self._seen = None  # (input, softmax) from forward, reused by a plain backward
 
     def forward(self, logits):
+        # The log-sum-exp of _log_softmax, written out: its one exp gives both the loss
+        # and the softmax a plain backward needs. One example (1-d logits) reduces to
+        # numpy scalars: broadcasting a kept axis of length 1 costs numpy twice as much.
         axis = self.axis
-        # One example (1-d logits) reduces to numpy scalars: broadcasting a kept axis of
-        # length 1 costs numpy twice as much as a scalar does.
         keep = logits.ndim > 1
         shifted = logits - np.maximum.reduce(logits, axis=axis, keepdims=keep)
         probs = np.exp(shifted)

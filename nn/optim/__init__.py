@@ -129,6 +129,10 @@ class SGD(Optimizer):
         )
 
     def step(self) -> None:
+        """Update every parameter that has a gradient, in place under ``no_grad``.
+
+        p ← p − lr·g, or with momentum p ← p − lr·b (see the class docstring).
+        """
         # Written out rather than through _update: SGD is the optimiser of per-example
         # training, where a step's bookkeeping costs as much as its arithmetic.
         state = self.state
