@@ -770,14 +770,12 @@ class Tensor:
                 total = _stored(np.asarray(total, dtype=data.dtype))
             self.grad._data = total
             return
-        if type(grad) is np.ndarray:
-            if grad.base is None and id(grad) not in handed_out and grad.dtype == data.dtype:
-                handed_out.add(id(grad))
-            else:
-                grad = _stored(np.array(grad, dtype=data.dtype))
+        if (type(grad) is np.ndarray and grad.base is None and id(grad) not in handed_out
+                and grad.dtype == data.dtype):
+            handed_out.add(id(grad))
         elif not (type(grad) is type(data) in engine.NUMPY_SCALAR_TYPES):
             # (a numpy scalar of the data's own type is immutable, so it is kept as is;
-            # anything else, a Python number or another dtype, is converted)
+            # anything else, a shared array, a Python number or another dtype, is copied)
             grad = _stored(np.array(grad, dtype=data.dtype))
         self.grad = Tensor._leaf(grad)
 

@@ -118,18 +118,14 @@ class LogSoftmax(Op):
         self.axis = axis
 
     def forward(self, a):
-        return _log_softmax(a, self.axis)
+        # a − max − log Σ e^(a − max); the ufuncs' own reduce, as a.max() and a.sum() add a
+        # Python wrapper around it
+        log_p = a - np.maximum.reduce(a, axis=self.axis, keepdims=True)
+        log_p -= np.log(np.add.reduce(np.exp(log_p), axis=self.axis, keepdims=True))  # log_p is fresh
+        return log_p
 
     def backward(self, g, out, a):
         return (g - np.exp(out) * g.sum(axis=self.axis, keepdims=True),)
-
-
-def _log_softmax(a: np.ndarray, axis: int) -> np.ndarray:
-    """log softmax of an array: a − max − log Σ e^(a − max)."""
-    # (the ufuncs' own reduce: a.max() and a.sum() add a Python wrapper around them)
-    log_p = a - np.maximum.reduce(a, axis=axis, keepdims=True)
-    log_p -= np.log(np.add.reduce(np.exp(log_p), axis=axis, keepdims=True))  # in place: log_p is fresh
-    return log_p
 
 
 class SoftmaxCrossEntropy(Op):
@@ -152,7 +148,7 @@ class SoftmaxCrossEntropy(Op):
         self._seen = None  # (input, softmax) from forward, reused by a plain backward
 
     def forward(self, logits):
-        # The log-sum-exp of _log_softmax, written out: its one exp gives both the loss
+        # LogSoftmax's log-sum-exp, written out: its one exp gives both the loss
         # and the softmax a plain backward needs. One example (1-d logits) reduces to
         # numpy scalars: broadcasting a kept axis of length 1 costs numpy twice as much.
         axis = self.axis
