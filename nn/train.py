@@ -56,7 +56,7 @@ def evaluate(
         if was_training and hasattr(model, "train"):
             model.train()
     if count == 0:
-        raise ValueError("evaluate: the loader yielded no examples")
+        raise ValueError("evaluate: the loader is empty (it yielded no examples)")
     result = {"loss": total_loss / count}
     if classified:
         result["error"] = errors / count
@@ -91,10 +91,14 @@ def fit(
     """
     if epochs <= 0:
         raise ValueError(f"fit: epochs must be positive, not {epochs}")
+    for name, loader in (("train_loader", train_loader), ("valid_loader", valid_loader)):
+        if loader is not None and hasattr(loader, "__len__") and len(loader) == 0:
+            raise ValueError(f"fit: {name} is empty (no batches{_why_empty(loader)})")
     history: dict[str, list[float]] = {"train_loss": [], "train_error": []}
     if valid_loader is not None:
         history.update(valid_loss=[], valid_error=[])
-    bar = _progress_bar(epochs * len(train_loader)) if progress else None
+    batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+    bar = _progress_bar(epochs * batches if batches is not None else None) if progress else None
     for epoch in range(1, epochs + 1):
         model.train()
         total_loss, errors, count, classified = 0.0, 0, 0, True
@@ -110,9 +114,18 @@ def fit(
             classified = classified and wrong is not None
             errors += wrong or 0
             count += n
-            if bar is not None:
+            if bar is not None and count:
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, loss=f"{total_loss / count:.4f}")
+        if count == 0:  # an iterable without a length, or a one-shot iterator spent by epoch 1
+            if bar is not None:
+                bar.close()
+            if epoch == 1:
+                raise ValueError("fit: train_loader is empty (it yielded no examples)")
+            raise ValueError(
+                f"fit: train_loader yielded no examples in epoch {epoch} (a one-shot iterator? "
+                "pass a DataLoader or a list, which can be iterated again)"
+            )
         if scheduler is not None:
             scheduler.step()
         history["train_loss"].append(total_loss / count)
@@ -138,7 +151,19 @@ def fit(
     return {k: v for k, v in history.items() if v}
 
 
-def _progress_bar(total: int) -> Any:
+def _why_empty(loader: Any) -> str:
+    """The likely reason a DataLoader has no batches."""
+    dataset = getattr(loader, "dataset", None)
+    if dataset is None or not hasattr(dataset, "__len__"):
+        return ""
+    if len(dataset) == 0:
+        return ": its dataset has no examples"
+    if getattr(loader, "drop_last", False):
+        return f": drop_last drops all {len(dataset)} examples, fewer than batch_size {loader.batch_size}"
+    return ""
+
+
+def _progress_bar(total: int | None) -> Any:
     """A tqdm bar on a terminal, else None (plain lines instead)."""
     if not sys.stdout.isatty():
         return None
