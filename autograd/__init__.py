@@ -17,7 +17,7 @@ Read in this order to see how backpropagation works:
 Tensor(12.)
 """
 
-from autograd import functional  # noqa: E402
+from autograd import functional, numpy_protocol  # noqa: E402, F401  (numpy_protocol: np.sin(t))
 from autograd.engine import GraphFreedError, InPlaceModificationError
 from autograd.function import Node, Op, current_scope, scope
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

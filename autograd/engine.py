@@ -223,6 +223,12 @@ def run_backward(
         grad = grads.pop(leaf, None)
         if grad is None:
             continue
+        if grad.dtype.kind == "c":  # a complex constant met this real leaf on the way
+            raise TypeError(
+                f"the gradient for a leaf of shape {leaf.shape} came out complex: chainrule "
+                "differentiates real numbers only, and a complex value was computed from this "
+                "tensor; keep real and imaginary parts as separate real tensors"
+            )
         if leaf._hooks:
             grad = leaf._run_hooks(grad, create_graph, handed_out)
         if wanted:
@@ -259,10 +265,16 @@ def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:
     grads[key] = grad if previous is None else previous + grad
 
 
+def _changed_at(tensor: Any) -> int:
+    """The tick of the latest in-place change of the tensor's memory (0: never changed)."""
+    versions = tensor._versions
+    return 0 if versions is None else versions.changed_at
+
+
 def _check_unchanged(tensor: Any) -> None:
     """Raise if a computed tensor or an input of its op was changed in place after the op ran."""
-    changed = [t for t in tensor._inputs if t._modified_at > tensor._clock]
-    if tensor._modified_at <= tensor._clock and not changed:
+    changed = [t for t in tensor._inputs if _changed_at(t) > tensor._clock]
+    if _changed_at(tensor) <= tensor._clock and not changed:
         return
     what = "its output" if not changed else f"an input of shape {changed[0].shape}"
     raise InPlaceModificationError(

@@ -39,6 +39,7 @@ every scalar graph: one object fewer per op is a fifth of its cost.)
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
 import numpy as np
@@ -108,14 +109,45 @@ def last_change() -> int:
     return _last_change
 
 
-_scope: tuple[str, ...] | None = None  # labels of the enclosing ``scope`` blocks
+class VersionCounter:
+    """How often a block of memory was changed in place, and the tick of the latest change.
+
+    Tensors that share memory share one counter, as in PyTorch: a tensor and its
+    ``detach()``, ``Tensor(t)`` built from it, and the views that indexing, reshape,
+    transpose and expand return. An in-place change through any of them is a change
+    of all of them, so a graph that used any of them sees it. (Writes into the arrays
+    that ``.data`` and ``.numpy()`` hand out are not counted, as in PyTorch.)
+    """
+
+    __slots__ = ("version", "changed_at")
+
+    def __init__(self, version: int = 0) -> None:
+        self.version = version
+        self.changed_at = 0  # the clock's tick at the latest change; 0: never changed
+
+    def bump(self) -> None:
+        self.version += 1
+        self.changed_at = tick_change()
+
+
+class _ThreadScope(threading.local):
+    """The labels of the enclosing ``scope`` blocks, one per thread (as grad mode is)."""
+
+    labels: tuple[str, ...] | None = None
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, ...] | None] = []  # the labels outside each open block
+
+
+recording_scope = _ThreadScope()
 
 
 class scope:
     """Label the nodes recorded inside the block, e.g. one RNN time step or one layer.
 
     Graph drawings group a scope's nodes into one box. Scopes nest; a node records
-    the labels of all enclosing scopes, outermost first.
+    the labels of all enclosing scopes, outermost first. Like grad mode, the labels
+    belong to the thread that opened the block.
 
     >>> from autograd import Tensor, scope
     >>> x = Tensor(1.0, requires_grad=True)
@@ -125,26 +157,24 @@ class scope:
     ('t=1',)
     """
 
-    __slots__ = ("label", "_outer")
+    __slots__ = ("label",)
 
     def __init__(self, label: str) -> None:
         self.label = str(label)
-        self._outer: list = []  # a stack, so one scope object can be entered again while active
 
     def __enter__(self) -> scope:
-        global _scope
-        self._outer.append(_scope)
-        _scope = (self.label,) if _scope is None else _scope + (self.label,)
+        outer = recording_scope.labels
+        recording_scope.saved.append(outer)
+        recording_scope.labels = (self.label,) if outer is None else outer + (self.label,)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        global _scope
-        _scope = self._outer.pop()
+        recording_scope.labels = recording_scope.saved.pop()
 
 
 def current_scope() -> tuple[str, ...] | None:
     """The labels of the enclosing ``scope`` blocks, outermost first (None outside all)."""
-    return _scope
+    return recording_scope.labels
 
 
 class Node:

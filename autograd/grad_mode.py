@@ -5,23 +5,39 @@ optimiser updates); ``enable_grad()`` switches it back on inside a ``no_grad`` b
 Both work as context managers and as decorators and restore the previous state on
 exit, even when the block raises.
 
-The state is one process-wide flag (PyTorch keeps one per thread).
+The state belongs to the thread, as in PyTorch: a ``no_grad`` block in one thread
+never changes what another thread records, and a backward pass running in one thread
+(which switches recording off while it runs) leaves the others recording.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_enabled = True
+
+class _ThreadState(threading.local):
+    """Each thread sees its own copy of these attributes, starting from the class values."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        # The states saved by the blocks this thread is inside, innermost last. Kept per
+        # thread, not on the context-manager object, so one ``no_grad()`` object may be
+        # entered by several threads at once.
+        self.saved: list[bool] = []
+
+
+state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations are recorded into the graph."""
-    return _enabled
+    """True when new operations are recorded into the graph (in this thread)."""
+    return state.enabled
 
 
 class _GradMode:
@@ -30,13 +46,11 @@ class _GradMode:
     mode = True
 
     def __enter__(self) -> None:
-        global _enabled
-        self._previous = _enabled
-        _enabled = self.mode
+        state.saved.append(state.enabled)
+        state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        global _enabled
-        _enabled = self._previous
+        state.enabled = state.saved.pop()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -92,14 +106,13 @@ class set_grad_enabled(_GradMode):
     """
 
     def __init__(self, mode: bool) -> None:
-        global _enabled
         self.mode = bool(mode)
-        self._previous = _enabled
-        _enabled = self.mode
+        self._previous = state.enabled
+        state.enabled = self.mode  # switched at once, as torch.set_grad_enabled does
 
     def __enter__(self) -> None:
-        pass  # already switched in __init__, as torch.set_grad_enabled does
+        state.saved.append(self._previous)  # __exit__ restores the state before __init__
 
     def __call__(self, fn: F) -> F:
-        self.__exit__()  # used as a decorator: only switch during calls
+        state.enabled = self._previous  # used as a decorator: only switch during calls
         return super().__call__(fn)

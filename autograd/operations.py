@@ -21,7 +21,7 @@ from autograd.ops import reduce as _red
 from autograd.ops import shape as sh
 from autograd.ops.matmul import linear as _linear_op
 from autograd.ops.matmul import linear_of_data as _linear_of_data
-from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor
+from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor, _where
 
 
 def tensor(
@@ -206,7 +206,7 @@ def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (the condition gets no gradient)."""
-    return np.where(condition, _tensor(a), _tensor(b))
+    return _where(condition, a, b)
 
 
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001

@@ -24,21 +24,42 @@ function that runs an op and records it.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd import engine, function, grad_mode
-from autograd.function import Node, Op, tick_change, ticks
+from autograd.function import Node, Op, VersionCounter, ticks
 from autograd.ops import elementwise as ew
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
 from autograd.ops.matmul import matmul as _matmul
 
+AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions from numpy 1.25 on
+
 
 class ShapeError(ValueError):
     """An operation received operands whose shapes do not fit together."""
+
+
+class ShapeIndexError(ShapeError, IndexError):
+    """An index out of range: also an ``IndexError``, as numpy and PyTorch raise."""
+
+
+class ShapeAxisError(ShapeError, AxisError):
+    """An axis out of range: also numpy's ``AxisError`` (an ``IndexError`` too)."""
+
+
+def _shape_error(message: str, cause: BaseException | None = None) -> ShapeError:
+    """The ShapeError that also has the type of numpy's complaint, so ``except IndexError`` works."""
+    if isinstance(cause, AxisError):
+        return ShapeAxisError(message)
+    if isinstance(cause, IndexError):
+        return ShapeIndexError(message)
+    return ShapeError(message)
 
 
 ArrayLike = Any  # numbers, nested lists, ndarrays, Tensors
@@ -76,8 +97,7 @@ class Tensor:
         "_grad_fn",  # the Node, made on first access to .grad_fn
         "_requires_grad",
         "name",
-        "_version",
-        "_modified_at",
+        "_versions",  # the VersionCounter shared with aliases; None until one is needed
         "_retains_grad",
         "_hooks",
         "__weakref__",
@@ -92,7 +112,8 @@ class Tensor:
         dtype: Any = None,
         name: str | None = None,
     ) -> None:
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data._data
         if isinstance(data, np.ndarray):
             array = data if dtype is None else data.astype(dtype)
@@ -109,8 +130,8 @@ class Tensor:
         self._op: Op | None = None
         self._requires_grad = False
         self.name = name
-        self._version = 0
-        self._modified_at = 0
+        # Built on another tensor's memory (no conversion copied it): one version counter
+        self._versions = source._shared_versions() if source is not None and array is data else None
         self._retains_grad = False
         self._hooks: tuple | list = ()
         if requires_grad:
@@ -134,13 +155,32 @@ class Tensor:
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
-        self._data = value._data if isinstance(value, Tensor) else _stored(np.asarray(value))
+        # New memory, so the aliases of the old memory are no longer this tensor's aliases;
+        # a tensor's memory becomes shared with that tensor. Either way this tensor's value
+        # changed, which graphs that used it must see.
+        if isinstance(value, Tensor):
+            self._data = value._data
+            self._versions = value._shared_versions()
+        else:
+            self._data = _stored(np.asarray(value))
+            self._versions = VersionCounter(self._version)
         self._bump_version()
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its aliases)."""
+        versions = self._versions
+        return 0 if versions is None else versions.version
+
+    def _shared_versions(self) -> VersionCounter:
+        """This tensor's version counter, made on first need, to share with a new alias."""
+        if self._versions is None:
+            self._versions = VersionCounter()
+        return self._versions
 
     def _bump_version(self) -> None:
         """Record an in-place change: graphs that used the old value can no longer backprop."""
-        self._version += 1
-        self._modified_at = tick_change()
+        self._shared_versions().bump()
 
     @property
     def requires_grad(self) -> bool:
@@ -154,7 +194,13 @@ class Tensor:
                 "requires_grad can only be changed on leaf tensors; "
                 "use .detach() to get a leaf from a computed tensor"
             )
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind == "c":
+            raise TypeError(
+                f"complex tensors cannot require gradients ({self._data.dtype}): chainrule "
+                "differentiates real numbers only; keep the real and imaginary parts as two "
+                "real tensors"
+            )
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, not {self._data.dtype}; "
                 "convert first, e.g. Tensor(data, dtype=np.float64)"
@@ -337,7 +383,7 @@ class Tensor:
         return self._inplace(np.divide, other, self.__truediv__)
 
     def _inplace(self, ufunc: np.ufunc, other: ArrayLike, out_of_place: Callable) -> Tensor:
-        recording = grad_mode._enabled and (
+        recording = _grad_mode.enabled and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
         )
         if not recording:
@@ -384,7 +430,7 @@ class Tensor:
         return self.fill_(0)
 
     def _inplace_checked(self, ufunc: Callable, other: ArrayLike) -> Tensor:
-        if grad_mode._enabled and self._requires_grad:
+        if _grad_mode.enabled and self._requires_grad:
             raise RuntimeError(
                 "in-place operation on a tensor that requires grad while recording; "
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
@@ -514,14 +560,19 @@ class Tensor:
         return _apply(red.Sum(axis, keepdims), (self,))
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        count = _count(self.shape, axis)
-        return self.sum(axis, keepdims) * (1.0 / count)
+        """The mean; over no elements it is nan, as in numpy and PyTorch."""
+        count = _count(self.shape, axis, "mean")
+        if count == 0:
+            warnings.warn("mean of no elements (an axis of length 0) is nan", RuntimeWarning, stacklevel=2)
+        return self.sum(axis, keepdims) * (1.0 / count if count else math.nan)
 
     def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
         """Variance; ``correction=1`` (the default, as in PyTorch) divides by n - 1."""
+        count = _count(self.shape, axis, "var")
         centred = self - self.mean(axis, keepdims=True)
-        dof = max(_count(self.shape, axis) - correction, 0)  # 0 gives inf/nan, as in PyTorch
-        return (centred * centred).sum(axis, keepdims) / float(dof)
+        dof = max(count - correction, 0)  # no degrees of freedom: inf or nan, as in PyTorch
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (centred * centred).sum(axis, keepdims) / float(dof)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _apply(red.Max(axis, keepdims), (self,))
@@ -561,19 +612,23 @@ class Tensor:
         """Merge dimensions ``start_dim..end_dim`` into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        start, end = _axis(start_dim, self.ndim, "flatten"), _axis(end_dim, self.ndim, "flatten")
         merged = int(np.prod(self.shape[start : end + 1]))
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
     def squeeze(self, axis: Any = None) -> Tensor:
-        return self.reshape(np.squeeze(self._data, axis=axis).shape)
+        """Drop axes of length 1 (those in ``axis``; others are kept as they are, as PyTorch)."""
+        axes = range(self.ndim) if axis is None else _axes(axis, self.ndim, "squeeze")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if n != 1 or i not in axes))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return self.reshape(np.expand_dims(self._data, dim).shape)
+        """Insert an axis of length 1 at ``dim`` (from -ndim-1 to ndim)."""
+        dim = _axis(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the axes: output axis i is input axis ``dims[i]``."""
-        dims = tuple(d % max(self.ndim, 1) for d in _shape_arg(dims))
+        dims = tuple(_axis(d, self.ndim, "permute") for d in _shape_arg(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise ShapeError(f"permute: {dims} is not a permutation of the axes of {self.shape}")
         return _apply(sh.Transpose(dims), (self,))
@@ -584,7 +639,7 @@ class Tensor:
             return self.permute(tuple(reversed(range(self.ndim))))
         if len(dims) == 1:  # numpy style: one permutation
             return self.permute(*dims)
-        d0, d1 = dims
+        d0, d1 = (_axis(d, self.ndim, "transpose") for d in dims)
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
         return self.permute(order)
@@ -616,6 +671,7 @@ class Tensor:
 
     def split(self, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Cut along ``axis`` into pieces of ``split_size`` (or of the listed sizes), as PyTorch."""
+        axis = _axis(axis, self.ndim, "split")
         length = self.shape[axis]
         if isinstance(split_size_or_sections, (int, np.integer)):
             if split_size_or_sections <= 0:
@@ -666,14 +722,9 @@ class Tensor:
         seed = _seed_gradient(self, gradient, create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        # Record the pass only for create_graph. Grad mode is set directly rather than
-        # through set_grad_enabled, whose context object is a noticeable cost in a call
-        # made every training step; the finally restores it as the with-block would.
-        previous, grad_mode._enabled = grad_mode._enabled, bool(create_graph)
-        try:
+        # Record the pass only for create_graph (in this thread: others keep recording).
+        with grad_mode.set_grad_enabled(create_graph):
             engine.run_backward([self], [seed], retain_graph=retain_graph, create_graph=create_graph)
-        finally:
-            grad_mode._enabled = previous
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         # copy.copy, copy.deepcopy and pickle all come through here. A copy of a computed
@@ -687,8 +738,10 @@ class Tensor:
         return super().__reduce_ex__(protocol)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, outside the graph."""
-        return Tensor._leaf(self.data)
+        """A new leaf sharing this tensor's data (and version counter), outside the graph."""
+        detached = Tensor._leaf(self.data)
+        detached._versions = self._shared_versions()
+        return detached
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (gradient passes through)."""
@@ -740,7 +793,9 @@ class Tensor:
         for hook in list(self._hooks):
             replaced = hook(wrapped)
             if replaced is not None:
-                wrapped = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
+                replaced = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
+                _check_hook_result(hook, wrapped, replaced)
+                wrapped = replaced
         result = wrapped if create_graph else wrapped._data
         handed_out.add(id(result))
         return result
@@ -786,38 +841,22 @@ class Tensor:
         if type(array) not in _STORABLE and not isinstance(array, np.generic):
             array = _stored(np.asarray(array))
         t._data = array
-        t.grad = t._op = t.name = None
+        t.grad = t._op = t.name = t._versions = None
         t._requires_grad = t._retains_grad = False
-        t._version = t._modified_at = 0
         t._hooks = ()
         return t
 
-    # ---- numpy protocols: np.sin(t), ndarray * t, np.sum(t) build graph nodes -------
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        handler = _UFUNCS.get(ufunc)
-        if method != "__call__" or kwargs or handler is None:
-            raise TypeError(
-                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} is not "
-                "supported on Tensors (it would bypass the graph); use the Tensor method, "
-                "or apply it to t.data outside the graph"
-            )
-        return handler(*inputs)
-
-    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        handler = _FUNCTIONS.get(func)
-        if handler is None:
-            raise TypeError(
-                f"numpy.{func.__name__} is not supported on Tensors (it would bypass the "
-                "graph); use the Tensor method, or apply it to t.data outside the graph"
-            )
-        return handler(*args, **kwargs)
+    # numpy's protocols (``__array_ufunc__``, ``__array_function__``: ``np.sin(t)``,
+    # ``ndarray * t`` and ``np.sum(t)`` record graph nodes) are installed on this class by
+    # ``autograd/numpy_protocol.py``, which maps numpy's functions onto the methods above.
 
 
 # ---- the one place where operations run and are recorded -------------------------
 
 
 _new_object = object.__new__
+_grad_mode = grad_mode.state  # this thread's grad mode (``_grad_mode.enabled``)
+_recording_scope = function.recording_scope  # this thread's scope labels
 # exactly ndarray, or a numpy scalar: a set lookup is the fast way to say "nothing to convert"
 _STORABLE = engine.NUMPY_SCALAR_TYPES | {np.ndarray}
 
@@ -848,21 +887,22 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
             needs_grad = any(t._requires_grad for t in inputs)
     except (ValueError, IndexError) as error:
         shapes = " and ".join(str(t.shape) for t in inputs)
-        detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}"
-        raise ShapeError(f"{op.name}: {detail}") from error
+        detail = f"shapes {shapes} {op.mismatch}" if len(inputs) > 1 else f"shape {shapes}: {error}"
+        raise _shape_error(f"{op.name}: {detail}", error) from error
     out = _new_object(Tensor)  # no __init__: the slots are set below
     if type(data) not in _STORABLE and not isinstance(data, np.generic):
         data = _stored(np.asarray(data))  # a Python number, a list or an ndarray subclass
     out._data = data
-    out.grad = out.name = None
-    out._version = out._modified_at = 0
+    out.grad = out.name = out._versions = None
+    if type(data) is np.ndarray and data.base is not None:  # perhaps a view of an input
+        _share_versions_with_viewed_input(out, inputs)
     out._retains_grad = False
     out._hooks = ()
-    if needs_grad and grad_mode._enabled:
+    if needs_grad and _grad_mode.enabled:
         out._op = op  # the record of this use of op (see autograd.function)
         out._inputs = inputs
         out._clock = next(ticks)
-        out._scope = function._scope  # (read through the module: ``scope`` rebinds it)
+        out._scope = _recording_scope.labels
         out._spent = False
         out._requires_grad = True
         return out
@@ -871,21 +911,64 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     return out
 
 
+def _check_hook_result(hook: Callable, given: Tensor, returned: Tensor) -> None:
+    """A hook may change a gradient's values, never its shape or dtype (as in PyTorch)."""
+    if returned.shape != given.shape or returned.dtype != given.dtype:
+        name = getattr(hook, "__qualname__", repr(hook))
+        what = "size" if returned.shape != given.shape else "type"
+        raise RuntimeError(
+            f"hook {name!r} has changed the {what} of the gradient: it was given shape "
+            f"{given.shape} {given.dtype} and returned shape {returned.shape} {returned.dtype}; "
+            "a hook must return a gradient of the same shape and dtype (or None)"
+        )
+
+
+def _share_versions_with_viewed_input(out: Tensor, inputs: tuple[Tensor, ...]) -> None:
+    """A result that is a view of an input's memory (``x[0:2]``, ``x.T``) shares its counter."""
+    for tensor in inputs:
+        if type(tensor._data) is np.ndarray and np.may_share_memory(out._data, tensor._data):
+            out._versions = tensor._shared_versions()
+            return
+
+
 def _lift(value: ArrayLike, like: Tensor) -> Tensor:
-    """A constant operand as a Tensor; Python numbers take a float tensor's dtype."""
+    """A constant operand as a Tensor.
+
+    A Python number or a 0-d constant takes a float tensor's dtype, as in PyTorch:
+    ``x32 * 2.0`` and ``x32 * np.array(2.0)`` stay float32.
+    """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (float, int)) and like._data.dtype.kind == "f":
-        return Tensor._leaf(like._data.dtype.type(value))
-    return Tensor._leaf(np.asarray(value))
+    dtype = like._data.dtype
+    if isinstance(value, (float, int)) and dtype.kind == "f":
+        return Tensor._leaf(dtype.type(value))
+    array = np.asarray(value)
+    if array.ndim == 0 and dtype.kind == "f" and array.dtype.kind in "biuf":
+        return Tensor._leaf(dtype.type(array))
+    return Tensor._leaf(array)
 
 
 def _as_array(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
-def _count(shape: tuple[int, ...], axis: Any) -> int:
-    return int(np.prod([shape[a] for a in red.normalize_axes(axis, len(shape))]))
+def _axes(axis: Any, ndim: int, op_name: str) -> tuple[int, ...]:
+    """``axis`` (an int or a tuple, negatives counting from the end) as axis numbers."""
+    try:
+        return red.normalize_axes(axis, ndim)
+    except AxisError as error:
+        raise ShapeAxisError(f"{op_name}: {error}") from None
+
+
+def _axis(axis: int, ndim: int, op_name: str) -> int:
+    """One axis number in ``range(ndim)`` (a 0-d tensor takes 0 and -1, as numpy and PyTorch)."""
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ShapeAxisError(f"{op_name}: axis {axis} is out of bounds for a {ndim}-d tensor")
+    return int(axis) % max(ndim, 1)
+
+
+def _count(shape: tuple[int, ...], axis: Any, op_name: str) -> int:
+    return math.prod(shape[a] for a in _axes(axis, len(shape), op_name))
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -929,86 +1012,15 @@ def _seed_gradient(output: Tensor, gradient: ArrayLike | None, as_tensor: bool) 
     return np.asarray(seed, dtype=output.dtype)
 
 
-# ---- numpy dispatch tables: how np.<function>(tensor) maps onto Tensor operations ----
-
-
-def _binary(method: str) -> Callable:
-    def call(a: Any, b: Any) -> Tensor:
-        if isinstance(a, Tensor):
-            return getattr(a, method)(b)
-        return getattr(b, "__r" + method[2:])(a)
-
-    return call
-
-
-def _comparison(method: str) -> Callable:
-    def call(a: Any, b: Any) -> Tensor:
-        return getattr(Tensor(a) if not isinstance(a, Tensor) else a, method)(b)
-
-    return call
-
-
-_UFUNCS: dict[Any, Callable] = {
-    np.add: _binary("__add__"),
-    np.subtract: _binary("__sub__"),
-    np.multiply: _binary("__mul__"),
-    np.true_divide: _binary("__truediv__"),
-    np.power: _binary("__pow__"),
-    np.matmul: _binary("__matmul__"),
-    np.negative: Tensor.__neg__,
-    np.positive: Tensor.__pos__,
-    np.exp: Tensor.exp,
-    np.log: Tensor.log,
-    np.sqrt: Tensor.sqrt,
-    np.absolute: Tensor.abs,
-    np.sin: Tensor.sin,
-    np.cos: Tensor.cos,
-    np.tanh: Tensor.tanh,
-    np.sign: Tensor.sign,
-    np.square: lambda a: a * a,
-    np.maximum: lambda a, b: Tensor.maximum(a if isinstance(a, Tensor) else Tensor(a), b),
-    np.minimum: lambda a, b: Tensor.minimum(a if isinstance(a, Tensor) else Tensor(a), b),
-    np.greater: _comparison("__gt__"),
-    np.greater_equal: _comparison("__ge__"),
-    np.less: _comparison("__lt__"),
-    np.less_equal: _comparison("__le__"),
-    np.equal: _comparison("__eq__"),
-    np.not_equal: _comparison("__ne__"),
-    np.logical_and: _comparison("__and__"),
-    np.logical_or: _comparison("__or__"),
-    np.isfinite: lambda a: Tensor(np.isfinite(_as_array(a))),
-}
-
-
 def _where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b``; a constant takes the other side's float dtype."""
     mask = Tensor._leaf(np.asarray(_as_array(condition), dtype=bool))
+    if isinstance(a, Tensor):
+        b = _lift(b, a)
+    elif isinstance(b, Tensor):
+        a = _lift(a, b)
     return _apply(ew.where, (mask, _tensor(a), _tensor(b)))
 
 
 def _tensor(value: Any) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._leaf(np.asarray(value))
-
-
-_FUNCTIONS: dict[Any, Callable] = {
-    np.sum: lambda a, axis=None, keepdims=False, **_: _tensor(a).sum(axis, keepdims),
-    np.mean: lambda a, axis=None, keepdims=False, **_: _tensor(a).mean(axis, keepdims),
-    np.max: lambda a, axis=None, keepdims=False, **_: _tensor(a).max(axis, keepdims),
-    np.min: lambda a, axis=None, keepdims=False, **_: _tensor(a).min(axis, keepdims),
-    np.reshape: lambda a, shape=None, **kw: _tensor(a).reshape(kw.get("newshape", shape)),
-    np.transpose: lambda a, axes=None: _tensor(a).permute(
-        tuple(reversed(range(np.ndim(a)))) if axes is None else axes
-    ),
-    np.swapaxes: lambda a, axis1, axis2: _tensor(a).transpose(axis1, axis2),
-    np.broadcast_to: lambda a, shape, **_: _tensor(a).broadcast_to(shape),
-    np.expand_dims: lambda a, axis: _tensor(a).unsqueeze(axis),
-    np.squeeze: lambda a, axis=None: _tensor(a).squeeze(axis),
-    np.where: _where,
-    np.concatenate: lambda arrays, axis=0, **_: _apply(sh.Concat(axis), tuple(map(_tensor, arrays))),
-    np.stack: lambda arrays, axis=0, **_: _apply(sh.Stack(axis), tuple(map(_tensor, arrays))),
-    np.clip: lambda a, a_min=None, a_max=None, **_: _tensor(a).clip(a_min, a_max),
-    np.zeros_like: lambda a, dtype=None, **_: Tensor(np.zeros_like(_as_array(a), dtype=dtype)),
-    np.ones_like: lambda a, dtype=None, **_: Tensor(np.ones_like(_as_array(a), dtype=dtype)),
-    np.shape: lambda a: _as_array(a).shape,
-    np.ndim: lambda a: _as_array(a).ndim,
-    np.size: lambda a, axis=None: np.size(_as_array(a), axis),
-}
