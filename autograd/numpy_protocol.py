@@ -119,7 +119,8 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Te
             f"{name} is not supported on Tensors (it would bypass the graph); use the Tensor "
             "method, or apply it to t.data outside the graph"
         )
-    if kwargs.pop("out", None) not in (None, (None,) * ufunc.nout):
+    out = kwargs.pop("out", None)  # numpy hands it over as a tuple, one entry per output
+    if out is not None and any(array is not None for array in out):
         raise _refuse(ufunc.__name__, "out", "write the result to a new tensor instead")
     if kwargs:
         keyword = next(iter(kwargs))
