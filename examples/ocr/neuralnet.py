@@ -1,4 +1,4 @@
-"""CMU 10-601 HW5's OCR network (seed 001), built on chainrule: gradients come from .backward().
+"""CMU 10-601 homework 5's OCR network, built on chainrule: gradients come from .backward().
 
     python examples/ocr/neuralnet.py <train_input> <validation_input> <train_out> \\
         <validation_out> <metrics_out> <num_epoch> <hidden_units> <init_flag> <learning_rate>
@@ -18,36 +18,59 @@ Add ``--trace`` (after the nine arguments) to log every forward and backward val
 of every SGD step in the layout of the handout's ``tinyOutput.txt`` (alpha and beta
 with their bias column first), and ``--seed N`` to choose the RANDOM initialisation.
 
-Bad input (wrong arguments, unreadable or malformed data, an unwritable output)
-exits with status 2 and a one-line message, and leaves no output file behind.
+All or nothing: the three outputs are written to temporary files beside them and
+renamed over them only when all three are complete. Anything wrong (bad arguments,
+an unreadable, non-UTF-8 or malformed CSV, an output path given twice or naming an
+input, more hidden units than memory holds, a learning rate that makes the loss
+non-finite, an output that cannot be written) exits with status 2 and one line on
+stderr, leaving every output as it was; Ctrl-C exits with status 130 the same way.
+A CSV may start with the byte-order mark Excel writes.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
+try:  # imports take a moment (numpy's most): a Ctrl-C meanwhile gets the line a later one gets
+    import errno
+    import logging
+    import math
+    import os
+    import stat
+    from dataclasses import dataclass
+    from pathlib import Path
 
-import autograd
-import nn
-from autograd import Tensor
-from nn import functional as F
-from nn.data import DataError, load_csv_classification
+    import numpy as np
+
+    import autograd
+    import nn
+    from autograd import Tensor
+    from nn import functional as F
+    from nn.data import DataError
+except KeyboardInterrupt:
+    if __name__ != "__main__":
+        raise
+    print("neuralnet.py: interrupted; no output was changed", file=sys.stderr)
+    sys.exit(130)
 
 NUM_CLASSES = 10  # the handout's label space {0, ..., 9}
 USAGE = (
     "usage: neuralnet.py <train_input> <validation_input> <train_out> <validation_out> "
     "<metrics_out> <num_epoch> <hidden_units> <init_flag> <learning_rate> [--trace] [--seed N]"
 )
+MAX_INPUT_BYTES = 64 * 2**20  # a larger CSV is refused (the handout's largest, 9000 rows, is ~2.3 MB)
 
 
 class UsageError(Exception):
     """Bad command-line input: reported in one line, exit status 2."""
+
+
+class OutputError(Exception):
+    """An output could not be written; the message names the user's path (exit status 2)."""
+
+
+class DivergedError(Exception):
+    """The loss or the weights stopped being finite numbers (exit status 2, nothing written)."""
 
 
 @dataclass
@@ -102,6 +125,138 @@ def parse_args(argv: list[str]) -> Config:
         raise UsageError(f"learning_rate must be a positive number, not {argv[8]!r}")
     paths = [Path(a) for a in argv[:5]]
     return Config(*paths, epochs, hidden, int(argv[7]), rate, trace, seed)
+
+
+def read_examples(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The handout's CSV: one example per line, the label (0-9), then the features.
+
+    Returns ``(features, labels)``, float64 (N, M) and int64 (N,), by the rules and with
+    the messages of ``nn.data.load_csv_classification``; besides, the file must be UTF-8
+    text (ASCII is) of at most ``MAX_INPUT_BYTES``, and a leading byte-order mark is skipped.
+    """
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_INPUT_BYTES + 1)
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise DataError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB, more than this program reads")
+    try:
+        text = raw.decode("utf-8-sig")  # -sig: drops the byte-order mark Excel writes first
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise DataError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8 or ASCII CSV"
+        ) from None
+    labels: list[int] = []
+    rows: list[list[float]] = []
+    width: int | None = None
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        if not line_text.strip():
+            continue
+        cells = line_text.split(",")
+        if width is None:
+            width = len(cells)
+            if width < 2:
+                raise DataError(f"{path}:{number}: a row needs a label and at least one feature")
+        elif len(cells) != width:
+            raise DataError(f"{path}:{number}: {len(cells)} values, but earlier rows have {width}")
+        values = []
+        for cell in cells:
+            try:
+                values.append(float(cell))
+            except ValueError:
+                raise DataError(f"{path}:{number}: {cell.strip()!r} is not a number") from None
+        if not all(math.isfinite(v) for v in values):
+            raise DataError(f"{path}:{number}: values must be finite numbers")
+        label = values[0]
+        if label != int(label) or not 0 <= label < NUM_CLASSES:
+            raise DataError(
+                f"{path}:{number}: label {cells[0].strip()} is out of range (0..{NUM_CLASSES - 1})"
+            )
+        labels.append(int(label))
+        rows.append(values[1:])
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    return np.array(rows, dtype=np.float64), np.array(labels, dtype=np.int64)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same inode when both exist, else the same resolved path."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass  # one of them does not exist (yet)
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
+
+
+def check_paths(config: Config) -> None:
+    """Each output its own file, and none of them an input (which writing would destroy)."""
+    inputs = {"train_input": config.train_input, "validation_input": config.validation_input}
+    outputs = {"train_out": config.train_out, "validation_out": config.validation_out,
+               "metrics_out": config.metrics_out}  # fmt: skip
+    seen: dict[str, Path] = {}
+    for name, path in outputs.items():
+        for input_name, input_path in inputs.items():
+            if _same_file(path, input_path):
+                raise UsageError(
+                    f"{name} {path} is the {input_name} {input_path}: writing it would destroy it"
+                )
+        for other, other_path in seen.items():
+            if _same_file(path, other_path):
+                raise UsageError(
+                    f"{other} and {name} are the same file ({other_path}, {path}): give each its own"
+                )
+        seen[name] = path
+
+
+def check_writable(paths: list[Path]) -> None:
+    """Fail before training, not after, when an output cannot be written."""
+    for path in paths:
+        directory = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise UsageError(f"cannot write {path}: it is a directory")
+        if not directory.is_dir():
+            raise UsageError(f"cannot write {path}: directory {directory} does not exist")
+        if not os.access(directory, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(f"cannot write {path}: permission denied")
+
+
+def check_memory(hidden_units: int, num_features: int, num_examples: int) -> None:
+    """Refuse, before allocating anything, a network that cannot fit in this machine's memory.
+
+    Counted, in float64: the weights, their gradients and an update's temporary, and the
+    activations of scoring a whole data set at once (``mean_cross_entropy``).
+    """
+    weights = hidden_units * (num_features + 1) + NUM_CLASSES * (hidden_units + 1)
+    need = 8 * (3 * weights + 3 * num_examples * (hidden_units + NUM_CLASSES))
+    have = _memory_limit()
+    if have is not None and need > have:
+        raise UsageError(
+            f"hidden_units {hidden_units} needs about {_gib(need)} of memory ({weights} weights, and "
+            f"the activations of {num_examples} examples), more than the {_gib(have)} this machine has"
+        )
+
+
+def _memory_limit() -> int | None:
+    """Physical memory, or a container's (cgroup) limit when that is smaller; None if unknown."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    for cgroup in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            limits.append(int(Path(cgroup).read_text().strip()))
+        except (OSError, ValueError):  # absent, or "max"
+            pass
+    limits = [n for n in limits if n > 0]
+    return min(limits) if limits else None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n < 2**40 else f"{n / 2**40:.3g} TiB"
 
 
 class OCRNet(nn.Module):
@@ -187,8 +342,19 @@ def _log_step(log: logging.Logger, net: OCRNet, a: Tensor, z: Tensor, b: Tensor,
 def train(
     config: Config, x_train: np.ndarray, y_train: np.ndarray, x_valid: np.ndarray, y_valid: np.ndarray
 ) -> tuple[OCRNet, list[str]]:
-    """Train as the handout says; returns the network and the metric lines."""
-    net = OCRNet(x_train.shape[1], config.hidden_units)
+    """Train as the handout says; returns the network and the metric lines.
+
+    Raises:
+        DivergedError: the loss of a step, a metric, or a weight stopped being finite (a
+            learning rate too large), rather than going on to write NaN metrics.
+        MemoryError: the weights do not fit in memory.
+    """
+    try:
+        net = OCRNet(x_train.shape[1], config.hidden_units)
+    except (ValueError, OverflowError) as error:  # numpy's "array is too big", "dimension exceeded"
+        raise MemoryError(
+            f"cannot allocate the weights of {config.hidden_units} hidden units ({error})"
+        ) from None
     initialise(net, config.init_flag, config.seed)
     log = logging.getLogger("Output for tiny dataset") if config.trace else None
     lines = []
@@ -198,14 +364,26 @@ def train(
         for i, (row, label) in enumerate(zip(x_train, y_train)):
             if log is not None:
                 log.info("\tSGD with respect to sample %d", i)
-            sgd_step(net, row, int(label), config.learning_rate, log)
-        lines.append(
-            f"epoch={epoch} crossentropy(train): {_number(mean_cross_entropy(net, x_train, y_train))}"
-        )
-        lines.append(
-            f"epoch={epoch} crossentropy(validation): {_number(mean_cross_entropy(net, x_valid, y_valid))}"
-        )
+            loss = sgd_step(net, row, int(label), config.learning_rate, log)
+            if not math.isfinite(loss):
+                raise _diverged(
+                    config, f"the loss of example {i + 1} in epoch {epoch} is non-finite ({loss})"
+                )
+        if not all(np.isfinite(p.data).all() for p in net.parameters()):
+            raise _diverged(config, f"some weights are non-finite after epoch {epoch}")
+        for name, x, y in (("train", x_train, y_train), ("validation", x_valid, y_valid)):
+            loss = mean_cross_entropy(net, x, y)
+            if not math.isfinite(loss):
+                raise _diverged(config, f"crossentropy({name}) after epoch {epoch} is non-finite ({loss})")
+            lines.append(f"epoch={epoch} crossentropy({name}): {_number(loss)}")
     return net, lines
+
+
+def _diverged(config: Config, what: str) -> DivergedError:
+    return DivergedError(
+        f"learning_rate {config.learning_rate:g} made training diverge: {what}; "
+        "nothing written (try a smaller learning rate)"
+    )
 
 
 def _number(value: float) -> str:
@@ -222,53 +400,90 @@ def _labels_text(labels: np.ndarray) -> str:
 
 
 def write_outputs(files: dict[Path, str]) -> None:
-    """Write every file to a temporary beside it, then rename them all: all or nothing."""
-    temporaries: list[tuple[str, Path]] = []
+    """Write every file to a temporary beside it, then rename them all: all or nothing.
+
+    Each output gets the permissions a plain ``open`` would give it (an existing file's
+    own, or 0666 less the umask). A rename can still fail, or be interrupted, after others
+    succeeded; the error then says which outputs were replaced and which were not.
+
+    Raises:
+        OutputError: naming the user's path (never the temporary) and the reason.
+        KeyboardInterrupt: while renaming, with the same account of what was replaced.
+    """
+    temporaries: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            temporaries.append((temporary, path))
-            with os.fdopen(handle, "w") as stream:
-                stream.write(text)
+            try:
+                handle, temporary = _create_beside(path)
+                temporaries.append((temporary, path))
+                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                    stream.write(text)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                if path.is_file():  # replacing a file keeps its permissions, as open() would
+                    os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write {path}: {error.strerror or error}; no output was changed"
+                ) from None
         for temporary, path in temporaries:
-            os.replace(temporary, path)
+            try:
+                os.replace(temporary, path)
+            except (OSError, KeyboardInterrupt) as error:
+                done = [str(p) for t, p in temporaries if not os.path.lexists(t)]
+                left = [str(p) for t, p in temporaries if os.path.lexists(t)]
+                account = (
+                    f"{', '.join(done)} replaced, {', '.join(left)} left as before"
+                    if done
+                    else "no output was changed"
+                )
+                if isinstance(error, KeyboardInterrupt):
+                    raise KeyboardInterrupt(f"while renaming the outputs: {account}") from None
+                raise OutputError(f"cannot write {path}: {error.strerror or error}; {account}") from None
     finally:
         for temporary, _ in temporaries:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+            try:
+                if os.path.lexists(temporary):
+                    os.unlink(temporary)
+            except OSError:
+                pass
 
 
-def check_writable(paths: list[Path]) -> None:
-    """Fail before training, not after, when an output cannot be written."""
-    for path in paths:
-        directory = path.parent if str(path.parent) else Path(".")
-        if path.is_dir():
-            raise UsageError(f"cannot write {path}: it is a directory")
-        if not directory.is_dir():
-            raise UsageError(f"cannot write {path}: directory {directory} does not exist")
-        if not os.access(directory, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise UsageError(f"cannot write {path}: permission denied")
+def _create_beside(path: Path) -> tuple[int, Path]:
+    """A new empty file beside ``path``, created as ``open`` creates files (0666 less the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         config = parse_args(sys.argv[1:] if argv is None else argv)
-        x_train, y_train = load_csv_classification(config.train_input, num_classes=NUM_CLASSES)
-        x_valid, y_valid = load_csv_classification(config.validation_input, num_classes=NUM_CLASSES)
+        check_paths(config)
+        check_writable([config.train_out, config.validation_out, config.metrics_out])
+        x_train, y_train = read_examples(config.train_input)
+        x_valid, y_valid = read_examples(config.validation_input)
         if x_valid.shape[1] != x_train.shape[1]:
             raise UsageError(
                 f"{config.validation_input} has {x_valid.shape[1]} features per row, "
                 f"but {config.train_input} has {x_train.shape[1]}"
             )
-        outputs = [config.train_out, config.validation_out, config.metrics_out]
-        check_writable(outputs)
+        check_memory(config.hidden_units, x_train.shape[1], max(len(x_train), len(x_valid)))
         if config.trace:
             logging.basicConfig(
                 level=logging.INFO, format="%(levelname)s:%(name)s:%(message)s", stream=sys.stderr
             )
-        net, lines = train(config, x_train, y_train, x_valid, y_valid)
-        train_labels = predict(net, x_train)
-        valid_labels = predict(net, x_valid)
+        # an overflow on the way to a finite result is fine (e^1000 in a sigmoid gives 0);
+        # train() checks that the loss and the weights stay finite, so the warnings are noise
+        with np.errstate(all="ignore"):
+            net, lines = train(config, x_train, y_train, x_valid, y_valid)
+            train_labels = predict(net, x_train)
+            valid_labels = predict(net, x_valid)
         lines.append(f"error(train): {_number(float(np.mean(train_labels != y_train)))}")
         lines.append(f"error(validation): {_number(float(np.mean(valid_labels != y_valid)))}")
         write_outputs(
@@ -278,13 +493,22 @@ def main(argv: list[str] | None = None) -> int:
                 config.metrics_out: "".join(line + "\n" for line in lines),
             }
         )
-    except (UsageError, DataError) as error:
-        print(f"neuralnet.py: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"neuralnet.py: cannot write output: {error.strerror or error}", file=sys.stderr)
-        return 2
+    except (UsageError, DataError, OutputError, DivergedError) as error:
+        return _fail(str(error))
+    except MemoryError as error:
+        return _fail(f"out of memory: {error or 'no detail'}; nothing written (fewer hidden_units?)")
+    except OSError as error:  # not expected: the ones above name what they were doing
+        return _fail(f"{error}; no output was changed")
+    except KeyboardInterrupt as error:
+        return _fail(
+            f"interrupted {error}" if str(error) else "interrupted; no output was changed", status=130
+        )
     return 0
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"neuralnet.py: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":
