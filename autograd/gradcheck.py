@@ -71,11 +71,13 @@ def numeric_jacobian(
         columns = []
         for index in np.ndindex(t.shape):  # indexes t.data itself, whatever its memory layout
             original = t.data[index]
-            t.data[index] = original + eps
-            plus = _flat_output(f, inputs).data.astype(np.float64)
-            t.data[index] = original - eps
-            minus = _flat_output(f, inputs).data.astype(np.float64)
-            t.data[index] = original
+            try:
+                t.data[index] = original + eps
+                plus = _flat_output(f, inputs).data.astype(np.float64)
+                t.data[index] = original - eps
+                minus = _flat_output(f, inputs).data.astype(np.float64)
+            finally:  # also when f raises: the caller's input must not keep a perturbed value
+                t.data[index] = original
             columns.append((plus - minus) / (2 * eps))
         jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians
@@ -92,7 +94,9 @@ def gradcheck(
 
     Every input with ``requires_grad`` is checked, against every element of the
     output (``f`` may return a tensor of any shape, or a tuple of them). The check
-    passes where ``|analytic - numeric| <= atol + rtol * |numeric|``.
+    passes where ``|analytic - numeric| <= atol + rtol * |numeric|`` (``np.isclose``, as
+    PyTorch's gradcheck uses ``allclose``): an infinity matches only the same infinity,
+    and NaN only NaN.
 
     Raises:
         GradcheckError: naming the input, the worst element's index, and the
@@ -112,9 +116,14 @@ def gradcheck(
     for k, (t, a, n) in enumerate(zip(wanted, analytic, numeric)):
         if a.shape != n.shape:
             raise GradcheckError(f"input {k}: Jacobian shapes differ: {a.shape} vs {n.shape}")
-        excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-        excess = np.where(np.isnan(a) != np.isnan(n), np.inf, np.nan_to_num(excess, nan=-1.0))
-        if excess.size and excess.max() > 0:
+        # np.isclose, not the formula by hand: for infinities the formula is inf - inf = nan,
+        # which would let inf pass against -inf or against any finite number
+        close = np.isclose(a, n, rtol=rtol, atol=atol, equal_nan=True)
+        if not close.all():
+            with np.errstate(invalid="ignore"):
+                excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+            # the worst element: a mismatch involving inf or NaN first, then the largest excess
+            excess = np.where(close, -np.inf, np.where(np.isnan(excess), np.inf, excess))
             out_i, in_i = np.unravel_index(np.argmax(excess), excess.shape)
             index = np.unravel_index(in_i, t.shape) if t.ndim else ()
             raise GradcheckError(

@@ -10,6 +10,7 @@ The four arithmetic operators use Python's ``operator`` functions as their forwa
 
 from __future__ import annotations
 
+import numbers
 import operator
 
 import numpy as np
@@ -73,10 +74,18 @@ class Pow(Op):
         return a**b
 
     def backward(self, g, out, a, b):
+        zero = np.zeros_like(g)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ga = g * b * a ** (b - 1)
-            # d(a^b)/db = a^b log a; at a == 0 take the limit 0 (as PyTorch does)
-            gb = g * np.where(a == 0, 0.0, out * np.log(np.where(a == 0, 1.0, a)))
+            # d(a^b)/da = b a^(b-1). Where b == 0, a^b is the constant 1 and the formula gives
+            # 0 * a^-1 = 0, except where a^-1 is not finite (a == 0, or NaN): there it gives
+            # nan, and 0 is taken, as in PyTorch. So x ** [0, 1, 2] at x = 0 has gradient
+            # 0 + 1 + 0. (The formula is kept elsewhere: its derivative in b is needed.)
+            power = a ** (b - 1)
+            ga = np.where((b == 0) & ~np.isfinite(power), zero, g * b * power)
+            # d(a^b)/db = a^b log a. At a == 0 with b >= 0, 0^b is 0 (or 1) and the formula's
+            # 0 * log 0 is nan: take 0, as PyTorch does. With b < 0 the formula stands:
+            # 0^b = inf, and inf * log 0 = -inf, as in PyTorch.
+            gb = np.where((a == 0) & (b >= 0), zero, g * out * np.log(a))
         return ga, gb
 
 
@@ -135,7 +144,9 @@ class Abs(Op):
         return np.abs(a)
 
     def backward(self, g, out, a):
-        return (g * np.sign(a),)  # 0 at a == 0, as in PyTorch
+        # g * sign(a), with sign(a) = (a > 0) - (a < 0): 0 at a == 0, and 0 at NaN, as
+        # PyTorch's sign (numpy's sign(NaN) is NaN)
+        return (g * (a > 0) - g * (a < 0),)
 
 
 class Sin(Op):
@@ -226,14 +237,26 @@ class ReLU(Op):
         return np.maximum(a, 0)
 
     def backward(self, g, out, a):
-        return (g * (a > 0),)
+        # The gradient passes wherever the output was not clamped to 0: where a > 0, and at a
+        # NaN, which the forward passes on (PyTorch likewise masks only where out <= 0).
+        return (g * (out != 0),)
 
 
 class LeakyReLU(Op):
+    """a where a > 0, else ``negative_slope * a``. The slope is a constant number."""
+
     name = "leaky_relu"
 
     def __init__(self, negative_slope: float) -> None:
-        self.negative_slope = negative_slope
+        # A Tensor slope would be used as a constant and silently get no gradient; an array
+        # would change the output's shape or dtype. Only a number is accepted, kept as a
+        # Python float so that float32 inputs stay float32.
+        if not isinstance(negative_slope, numbers.Real):
+            raise TypeError(
+                f"leaky_relu: negative_slope must be a number, not {type(negative_slope).__name__}; "
+                "pass a number such as 0.01 (a learnable slope is not supported)"
+            )
+        self.negative_slope = float(negative_slope)
 
     def forward(self, a):
         return np.where(a > 0, a, a * self.negative_slope)
@@ -280,6 +303,15 @@ class Clip(Op):
         return (g * inside,)
 
 
+def _share(g, loses, ties):
+    """An operand's part of g in a max or min: none where it loses, half at a tie, else all.
+
+    Where a NaN is compared, neither operand loses or ties, so both get all of g (the
+    result is NaN and either operand could have made it), as in PyTorch.
+    """
+    return np.where(loses, np.zeros_like(g), np.where(ties, g * 0.5, g))
+
+
 class Maximum(Op):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
@@ -289,8 +321,8 @@ class Maximum(Op):
         return np.maximum(a, b)
 
     def backward(self, g, out, a, b):
-        share_a = (a > b) + (a == b) * 0.5
-        return g * share_a, g * (1 - share_a)
+        ties = a == b
+        return _share(g, a < b, ties), _share(g, b < a, ties)
 
 
 class Minimum(Op):
@@ -302,8 +334,8 @@ class Minimum(Op):
         return np.minimum(a, b)
 
     def backward(self, g, out, a, b):
-        share_a = (a < b) + (a == b) * 0.5
-        return g * share_a, g * (1 - share_a)
+        ties = a == b
+        return _share(g, a > b, ties), _share(g, b > a, ties)
 
 
 class Where(Op):

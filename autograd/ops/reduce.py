@@ -18,18 +18,28 @@ import numpy as np
 
 from autograd.function import Op
 
+AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions from numpy 1.25 on
+
 
 def normalize_axes(axis, ndim: int) -> tuple[int, ...]:
-    """``axis`` (None, an int or a tuple; negatives allowed) as a sorted tuple of axes."""
+    """``axis`` (None, an int or a tuple; negatives allowed) as a sorted tuple of axes.
+
+    A 0-d tensor has no axes, yet takes axis 0 or -1, as in numpy and PyTorch: they name
+    no axis, so a reduction over them leaves the one value as it is.
+
+    >>> normalize_axes(-1, 3), normalize_axes(None, 2), normalize_axes(-1, 0)
+    ((2,), (0, 1), ())
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    size = max(ndim, 1)  # the axis numbers a 0-d tensor accepts are those of a 1-d one
     normalized = []
     for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
-            raise np.exceptions.AxisError(f"axis {ax} is out of bounds for {ndim}-d tensor")
-        normalized.append(int(ax) % max(ndim, 1))
-    return tuple(sorted(normalized))
+        if not -size <= ax < size:
+            raise AxisError(f"axis {ax} is out of bounds for {ndim}-d tensor")
+        normalized.append(int(ax) % size)
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -44,6 +54,11 @@ class _Reduction(Op):
         self.axis = axis
         self.keepdims = keepdims
 
+    def _axis_for(self, a):
+        """The ``axis`` to hand numpy for ``a``: as given, except on a 0-d array, where numpy
+        takes 0 or -1 but refuses (0,) and (-1,); normalized there, they are ()."""
+        return self.axis if a.ndim else normalize_axes(self.axis, 0)
+
     def _with_kept_axes(self, x, input_shape):
         """Reshape a reduced result so that it broadcasts against the input."""
         if self.keepdims:
@@ -55,7 +70,7 @@ class Sum(_Reduction):
     name = "sum"
 
     def forward(self, a):
-        return a.sum(axis=self.axis, keepdims=self.keepdims)
+        return a.sum(axis=self._axis_for(a), keepdims=self.keepdims)
 
     def backward(self, g, out, a):
         return (np.broadcast_to(self._with_kept_axes(g, a.shape), a.shape),)
@@ -65,11 +80,11 @@ class Max(_Reduction):
     name = "max"
 
     def forward(self, a):
-        return a.max(axis=self.axis, keepdims=self.keepdims)
+        return a.max(axis=self._axis_for(a), keepdims=self.keepdims)
 
     def backward(self, g, out, a):
         winners = a == self._with_kept_axes(out, a.shape)
-        count = winners.sum(axis=self.axis, keepdims=True)
+        count = winners.sum(axis=normalize_axes(self.axis, a.ndim), keepdims=True)
         return (winners * (self._with_kept_axes(g, a.shape) / count),)
 
 
@@ -77,7 +92,7 @@ class Min(Max):
     name = "min"
 
     def forward(self, a):
-        return a.min(axis=self.axis, keepdims=self.keepdims)
+        return a.min(axis=self._axis_for(a), keepdims=self.keepdims)
 
 
 class LogSumExp(_Reduction):
@@ -86,10 +101,11 @@ class LogSumExp(_Reduction):
     name = "logsumexp"
 
     def forward(self, a):
-        m = a.max(axis=self.axis, keepdims=True)
+        axis = self._axis_for(a)
+        m = a.max(axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
-        total = np.log(np.exp(a - m).sum(axis=self.axis, keepdims=True)) + m
-        return total if self.keepdims else np.squeeze(total, axis=self.axis)
+        total = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        return total if self.keepdims else np.squeeze(total, axis=axis)
 
     def backward(self, g, out, a):
         softmax = np.exp(a - self._with_kept_axes(out, a.shape))

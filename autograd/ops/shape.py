@@ -103,6 +103,7 @@ class ScatterAdd(Op):
 
 class Concat(Op):
     name = "concat"
+    mismatch = "cannot be concatenated"  # (along that axis, or the axis is out of range)
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
@@ -122,6 +123,7 @@ class Concat(Op):
 
 class Stack(Op):
     name = "stack"
+    mismatch = "cannot be stacked"
 
     def __init__(self, axis: int) -> None:
         self.axis = axis
