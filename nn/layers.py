@@ -19,6 +19,7 @@ MLP(
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -94,6 +95,11 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
+        if not isinstance(negative_slope, numbers.Real):  # refused now, not at the first call
+            raise TypeError(
+                f"leaky_relu: negative_slope must be a number, not {type(negative_slope).__name__}; "
+                "pass a number such as 0.01 (a learnable slope is not supported)"
+            )
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:

@@ -550,3 +550,10 @@ def test_gradcheck_message_names_the_infinite_element() -> None:
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(GradcheckError, match=r"at element \(1,\).*analytic 1, numeric inf"):
             gradcheck(f, [x])
+
+
+def test_clip_with_a_tensor_bound_is_a_clear_type_error():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="clip: min and max must be numbers"):
+        x.clip(Tensor(0.5), None)  # before: RecursionError
+

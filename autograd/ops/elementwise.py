@@ -289,6 +289,12 @@ class Clip(Op):
     name = "clip"
 
     def __init__(self, low: float | None, high: float | None) -> None:
+        for bound in (low, high):  # a Tensor bound would be a constant that gets no gradient
+            if bound is not None and not isinstance(bound, numbers.Real):
+                raise TypeError(
+                    f"clip: min and max must be numbers or None, not {type(bound).__name__}; "
+                    "for a tensor bound write maximum(x, low) / minimum(x, high)"
+                )
         self.low, self.high = low, high
 
     def forward(self, a):
