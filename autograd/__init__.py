@@ -33,6 +33,7 @@ __version__ = "0.1.0"
 _DRAWING = ("draw", "save_graph", "backprop_frames", "save_backprop_html")
 
 __all__ = [
+    "__version__",
     "Tensor",
     "Op",
     "Node",
@@ -52,6 +53,11 @@ __all__ = [
     *_operation_names,
     *_DRAWING,
 ]
+
+
+def __dir__() -> list[str]:
+    # the drawing functions load on first use, yet tab completion should offer them
+    return sorted(set(globals()) | set(__all__) | {"viz"})
 
 
 def __getattr__(name: str):

@@ -355,4 +355,13 @@ def grad(
     return tuple(results)
 
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["ShapeError"]
+__all__ = [  # the functional API, re-exported by ``autograd`` (listed, so no import leaks out)
+    "tensor", "as_tensor", "zeros", "ones", "zeros_like", "ones_like", "arange",
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "linear",
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "softplus",
+    "relu", "leaky_relu", "heaviside", "threshold", "clip", "clamp", "maximum", "minimum", "where",
+    "sum", "mean", "var", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
+    "reshape", "transpose", "permute", "flatten", "broadcast_to", "expand", "split", "pad",
+    "concat", "cat", "stack",
+    "grad",
+]

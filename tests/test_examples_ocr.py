@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 OCR = ROOT / "examples" / "ocr"
 
-pytest.importorskip("matplotlib")  # the examples extra: fonts for the letters, plots
+pytest.importorskip("matplotlib", reason="install the examples extra (pip install -e \".[examples]\") to run the OCR example tests")  # the examples extra: fonts for the letters, plots
 
 
 def run(script, *args, cwd):

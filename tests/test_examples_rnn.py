@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_rnn_bptt_example_runs_and_draws_the_unrolled_graph(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason="install the examples extra (pip install -e \".[examples]\") to run the RNN example test")
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "rnn_bptt.py"), "--out", str(tmp_path),
                              "--steps", "40"], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -105,7 +105,7 @@ def test_rangan_problems_solutions_and_exp_model_graph(tmp_path):
 
 
 def test_digits_mlp_defaults_reach_90_percent(tmp_path):
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="install scikit-learn (the test extra) to run the digits example")
     result = run("digits_mlp.py", "--out", tmp_path, cwd=tmp_path)
     lines = result.stdout.splitlines()
     header = lines.index("epoch | training loss | training error | validation loss | validation error")
@@ -120,7 +120,7 @@ def test_digits_mlp_defaults_reach_90_percent(tmp_path):
 
 
 def test_digits_mlp_flags(tmp_path):
-    pytest.importorskip("sklearn")
+    pytest.importorskip("sklearn", reason="install scikit-learn (the test extra) to run the digits example")
     result = run("digits_mlp.py", "--epochs", 3, "--hiddens", "16", "--batchnorm-layers", 0, "--momentum", 0.5,
                  "--batch-size", 64, "--lr", 0.1, "--seed", 1, "--out", tmp_path, cwd=tmp_path)  # fmt: skip
     assert "BatchNorm" not in result.stdout and "out_features=16" in result.stdout

@@ -255,7 +255,7 @@ def test_fit_prints_plain_lines_when_not_a_terminal(capsys):
 
 
 def test_digits_mlp_with_batchnorm_and_momentum_beats_90_percent():
-    datasets = pytest.importorskip("sklearn.datasets")
+    datasets = pytest.importorskip("sklearn.datasets", reason="install scikit-learn (the test extra) to train on the digits data")
     digits = datasets.load_digits()
     x = digits.data / 16.0
     y = digits.target.astype(np.int64)

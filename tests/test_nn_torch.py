@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="install torch to run the PyTorch comparisons")
 
 import autograd  # noqa: E402
 import nn  # noqa: E402

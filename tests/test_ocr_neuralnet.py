@@ -42,7 +42,7 @@ def parse_trace(text):
     return entries
 
 
-@pytest.mark.skipif(not TINY.is_dir(), reason="the handout's tiny data is in ../shared (not in a fresh clone)")
+@pytest.mark.skipif(not TINY.is_dir(), reason="the CMU 10-601 handout's tiny OCR data and trace are not available here (course materials, not part of chainrule)")
 def test_reproduces_the_handouts_tiny_trace(tmp_path):
     result = run(TINY / "tinyTrain.csv", TINY / "tinyValidation.csv", tmp_path / "t.labels",
                  tmp_path / "v.labels", tmp_path / "m.txt", 1, 4, 2, 0.1, "--trace")  # fmt: skip

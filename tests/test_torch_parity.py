@@ -20,7 +20,7 @@ import zlib
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="install torch to run the PyTorch comparisons")
 
 import autograd  # noqa: E402
 import autograd.functional as AF  # noqa: E402

