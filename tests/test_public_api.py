@@ -28,3 +28,15 @@ def test_star_import_gives_the_functional_api():
     exec("from autograd import *", namespace)
     assert {"Tensor", "sin", "grad", "no_grad", "draw"} <= set(namespace)
     assert "np" not in namespace
+
+
+def test_license_file_matches_the_package_metadata():
+    import configparser
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = configparser.ConfigParser()
+    config.read(root / "setup.cfg")
+    assert config["metadata"]["license"] == "MIT"
+    assert (root / "LICENSE").read_text().startswith("MIT License")
+    assert (root / "CHANGELOG.md").is_file()
