@@ -1,4 +1,4 @@
-"""What the worked examples share for their output: plots and graph drawings, written safely.
+"""What the worked examples share for their output: plots, text and graph drawings, written safely.
 
 Each example imports these from its own folder (``from _output import ...``); they are
 not part of the library.
@@ -6,9 +6,13 @@ not part of the library.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import autograd
 
@@ -25,15 +29,92 @@ def pyplot() -> Any:
     return plt
 
 
+def open_mode(path: Path) -> int:
+    """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 less the umask."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return stat.S_IMODE(info.st_mode)
+    except OSError:
+        pass
+    return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process's umask (Linux reports it; elsewhere it is set and restored at once)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write`` on a new temporary file beside ``path``, then rename it over ``path``.
+
+    The temporary has a unique name (``.NAME.XXXXXXXX.tmp``), is removed on any failure
+    (Ctrl-C included), and becomes ``path`` only once complete, with the permissions
+    ``open`` would give. An ``OSError`` names ``path``, never the temporary. Missing
+    parent folders are created.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = open_mode(path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise _naming(error, path) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)  # mkstemp makes it 0600
+        os.replace(temporary, path)
+    except OSError as error:
+        raise _naming(error, path) from None
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8, line ends as given, atomically (``write_atomically``)."""
+    write_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
+
+
 def save_figure(figure: Any, path: Path, dpi: int = 100) -> None:
-    """Save a matplotlib figure atomically (a temporary file, then a rename)."""
+    """Save a matplotlib figure atomically (``write_atomically``) and close it, saved or not.
+
+    The format comes from ``path``'s suffix (PNG when it has none), as ``savefig`` would choose.
+    """
     import matplotlib.pyplot as plt
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{path.suffix}")
-    figure.savefig(temporary, dpi=dpi)
-    plt.close(figure)
-    temporary.replace(path)
+    path = Path(path)
+    try:
+        fmt = path.suffix[1:].lower() or None  # None: matplotlib's default (savefig.format)
+        write_atomically(path, lambda stream: figure.savefig(stream, format=fmt, dpi=dpi))
+    finally:
+        plt.close(figure)
+
+
+def describe(error: OSError) -> str:
+    """One line for a user: ``PATH: reason`` (``write_atomically``'s errors name the user's path)."""
+    if error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error) or type(error).__name__
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error, naming the user's path rather than a temporary file."""
+    if error.errno is not None:
+        return type(error)(error.errno, error.strerror, str(path))
+    return OSError(f"cannot write {path}: {error}")
 
 
 def report_graphs(root: autograd.Tensor, out: Path, stem: str, indent: str = "   ", **options: Any) -> None:

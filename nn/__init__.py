@@ -4,7 +4,8 @@
 * layers (``nn.layers``): ``Linear``, ``Sequential``, ``MLP``, activations,
   ``BatchNorm1d``, ``Dropout``, ``RNNCell``, ``RNN``, ``Embedding``;
 * losses: functions in ``nn.functional`` and modules here (``CrossEntropyLoss``, ...);
-* ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.train``; ``nn.save`` / ``nn.load``.
+* ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.train``; ``nn.save`` / ``nn.load``
+  (``nn.LoadError`` when ``load`` refuses a file).
 
 Names follow PyTorch so habits carry over.
 
@@ -34,7 +35,7 @@ from nn.layers import (
 )
 from nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.module import Module, Parameter
-from nn.serialization import load, save
+from nn.serialization import LoadError, load, save
 
 __all__ = [
     "Module",
@@ -65,4 +66,5 @@ __all__ = [
     "train",
     "save",
     "load",
+    "LoadError",
 ]

@@ -1,4 +1,4 @@
-"""Seed 001's empirical questions, answered with plots and a markdown table.
+"""CMU 10-601 homework 5's empirical questions, answered with plots and a markdown table.
 
 1. Hidden units: average train and validation cross-entropy after training, for 5, 20, 50,
    100 and 200 hidden units (learning rate 0.01).
@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_letters  # noqa: E402
+import make_letters  # noqa: E402  (puts examples/ on sys.path too, for _output)
 import neuralnet  # noqa: E402
+from _output import describe, save_figure, save_text  # noqa: E402
 from train import progress, save_plot  # noqa: E402
 
 from nn.data import DataError, load_csv_classification  # noqa: E402
@@ -47,15 +48,17 @@ def train_curves(data, hidden: int, epochs: int, rate: float, init_flag: int):
     neuralnet.initialise(net, init_flag)
     train_losses, valid_losses, spread = [], [], []
     bar = progress(epochs * len(x_train))
-    for _ in range(epochs):
-        for row, label in zip(x_train, y_train):
-            neuralnet.sgd_step(net, row, int(label), rate)
-            bar.update(1)
-        train_losses.append(neuralnet.mean_cross_entropy(net, x_train, y_train))
-        valid_losses.append(neuralnet.mean_cross_entropy(net, x_valid, y_valid))
-        # how different the hidden units are: spread of their incoming weight vectors
-        spread.append(float(net.hidden.weight.data.std(axis=0).mean()))
-    bar.close()
+    try:
+        for _ in range(epochs):
+            for row, label in zip(x_train, y_train):
+                neuralnet.sgd_step(net, row, int(label), rate)
+                bar.update(1)
+            train_losses.append(neuralnet.mean_cross_entropy(net, x_train, y_train))
+            valid_losses.append(neuralnet.mean_cross_entropy(net, x_valid, y_valid))
+            # how different the hidden units are: spread of their incoming weight vectors
+            spread.append(float(net.hidden.weight.data.std(axis=0).mean()))
+    finally:
+        bar.close()
     return train_losses, valid_losses, spread
 
 
@@ -70,17 +73,33 @@ def main(argv: list[str] | None = None) -> int:
     if epochs <= 0:
         parser.error("--epochs must be positive")
     try:
-        if args.data_dir is None:
-            data_dir = args.out / "letters"
-            if not (data_dir / "train.csv").exists():
-                make_letters.main(["--out", str(data_dir)])
-            train_path, valid_path = data_dir / "train.csv", data_dir / "validation.csv"
-        else:
-            train_path, valid_path = find_data(args.data_dir)
-        data = (*load_csv_classification(train_path, 10), *load_csv_classification(valid_path, 10))
+        return _experiments(args, epochs)
     except DataError as error:
         print(f"experiments.py: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # writing a plot or the report: the error names the user's path
+        print(f"experiments.py: cannot write {describe(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("experiments.py: interrupted", file=sys.stderr)
+        return 130
+
+
+def _experiments(args: argparse.Namespace, epochs: int) -> int:
+    if args.data_dir is None:
+        data_dir = args.out / "letters"
+        if not (data_dir / "train.csv").exists():
+            status = make_letters.main(["--out", str(data_dir)])
+            if status:
+                return status  # make_letters.py said why
+        train_path, valid_path = data_dir / "train.csv", data_dir / "validation.csv"
+    else:
+        train_path, valid_path = find_data(args.data_dir)
+    data = (*load_csv_classification(train_path, 10), *load_csv_classification(valid_path, 10))
+    if data[2].shape[1] != data[0].shape[1]:
+        raise DataError(
+            f"{valid_path} has {data[2].shape[1]} features per row, but {train_path} has {data[0].shape[1]}"
+        )
 
     hidden_sizes = [5, 20, 50] if args.quick else [5, 20, 50, 100, 200]
     rates = [0.1, 0.01, 0.001]
@@ -154,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "With ZERO every hidden unit starts equal, receives the same gradient and stays equal "
         "(spread 0): the 50 units act as one. RANDOM breaks the symmetry.",
     ]
-    (args.out / "ocr_experiments.md").write_text("\n".join(report) + "\n")
+    save_text(args.out / "ocr_experiments.md", "\n".join(report) + "\n")
     print(f"wrote {args.out / 'ocr_experiments.md'} and the plots in {args.out}")
     return 0
 
@@ -179,9 +198,7 @@ def _plot_rates(path: Path, rates: list[float], curves: dict[str, list[float]]) 
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
 
 
 def _plot_xy(path: Path, xs, series: dict, xlabel: str, ylabel: str) -> None:
@@ -200,9 +217,7 @@ def _plot_xy(path: Path, xs, series: dict, xlabel: str, ylabel: str) -> None:
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,15 @@ N examples per class). The same seed always gives the same files.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+_EXAMPLES = str(Path(__file__).resolve().parents[1])  # examples/, for the shared _output.py
+if _EXAMPLES not in sys.path:
+    sys.path.insert(0, _EXAMPLES)
+from _output import describe, save_text  # noqa: E402
 
 LETTERS = "aegilnortu"  # label k is LETTERS[k], as in the handout
 HEIGHT, WIDTH = 16, 8
@@ -65,16 +68,9 @@ def make(per_class: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarr
 
 
 def write_csv(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """Atomically: a temporary file beside ``path``, then a rename."""
+    """Atomically (a temporary file beside ``path``, then a rename), with the mode ``open`` gives."""
     lines = [",".join([str(label), *map(str, row)]) for row, label in zip(images, labels)]
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write("\n".join(lines) + "\n")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    save_text(path, "\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     for name, count in (("train.csv", args.train), ("validation.csv", args.valid)):
         images, labels = make(count, rng)
-        write_csv(args.out / name, images, labels)
+        try:
+            write_csv(args.out / name, images, labels)
+        except OSError as error:
+            print(f"make_letters.py: cannot write {describe(error)}", file=sys.stderr)
+            return 2
         print(f"wrote {args.out / name}: {len(labels)} letters")
     return 0
 

@@ -46,7 +46,7 @@ try:  # imports take a moment (numpy's most): a Ctrl-C meanwhile gets the line a
     import nn
     from autograd import Tensor
     from nn import functional as F
-    from nn.data import DataError
+    from nn.data import MAX_CSV_BYTES, DataError, load_csv_classification
 except KeyboardInterrupt:
     if __name__ != "__main__":
         raise
@@ -58,7 +58,7 @@ USAGE = (
     "usage: neuralnet.py <train_input> <validation_input> <train_out> <validation_out> "
     "<metrics_out> <num_epoch> <hidden_units> <init_flag> <learning_rate> [--trace] [--seed N]"
 )
-MAX_INPUT_BYTES = 64 * 2**20  # a larger CSV is refused (the handout's largest, 9000 rows, is ~2.3 MB)
+MAX_INPUT_BYTES = MAX_CSV_BYTES  # 64 MiB: a larger CSV is refused (the handout's largest is ~2.3 MB)
 
 
 class UsageError(Exception):
@@ -130,55 +130,12 @@ def parse_args(argv: list[str]) -> Config:
 def read_examples(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The handout's CSV: one example per line, the label (0-9), then the features.
 
-    Returns ``(features, labels)``, float64 (N, M) and int64 (N,), by the rules and with
-    the messages of ``nn.data.load_csv_classification``; besides, the file must be UTF-8
-    text (ASCII is) of at most ``MAX_INPUT_BYTES``, and a leading byte-order mark is skipped.
+    Returns ``(features, labels)``, float64 (N, M) and int64 (N,), as
+    ``nn.data.load_csv_classification`` reads them: UTF-8 text (ASCII is) of at most
+    ``MAX_INPUT_BYTES``, a leading byte-order mark skipped; a ``DataError`` names the
+    file and the line otherwise.
     """
-    try:
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_INPUT_BYTES + 1)
-    except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise DataError(f"{path}: larger than {MAX_INPUT_BYTES // 2**20} MiB, more than this program reads")
-    try:
-        text = raw.decode("utf-8-sig")  # -sig: drops the byte-order mark Excel writes first
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise DataError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); save it as UTF-8 or ASCII CSV"
-        ) from None
-    labels: list[int] = []
-    rows: list[list[float]] = []
-    width: int | None = None
-    for number, line_text in enumerate(text.splitlines(), start=1):
-        if not line_text.strip():
-            continue
-        cells = line_text.split(",")
-        if width is None:
-            width = len(cells)
-            if width < 2:
-                raise DataError(f"{path}:{number}: a row needs a label and at least one feature")
-        elif len(cells) != width:
-            raise DataError(f"{path}:{number}: {len(cells)} values, but earlier rows have {width}")
-        values = []
-        for cell in cells:
-            try:
-                values.append(float(cell))
-            except ValueError:
-                raise DataError(f"{path}:{number}: {cell.strip()!r} is not a number") from None
-        if not all(math.isfinite(v) for v in values):
-            raise DataError(f"{path}:{number}: values must be finite numbers")
-        label = values[0]
-        if label != int(label) or not 0 <= label < NUM_CLASSES:
-            raise DataError(
-                f"{path}:{number}: label {cells[0].strip()} is out of range (0..{NUM_CLASSES - 1})"
-            )
-        labels.append(int(label))
-        rows.append(values[1:])
-    if not rows:
-        raise DataError(f"{path}: the file is empty")
-    return np.array(rows, dtype=np.float64), np.array(labels, dtype=np.int64)
+    return load_csv_classification(path, num_classes=NUM_CLASSES, max_bytes=MAX_INPUT_BYTES)
 
 
 def _same_file(a: Path, b: Path) -> bool:

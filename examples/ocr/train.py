@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_letters  # noqa: E402
+import make_letters  # noqa: E402  (puts examples/ on sys.path too, for _output)
 import neuralnet  # noqa: E402
+from _output import describe, save_figure  # noqa: E402
 
 from nn.data import DataError, load_csv_classification  # noqa: E402
 
@@ -63,6 +64,11 @@ def run(
 def save_plot(
     path: Path, curves: dict[str, list[float]], title: str, ylabel: str = "mean cross-entropy"
 ) -> None:
+    """Plot one curve per entry against the epoch, saved with ``save_figure`` (atomically).
+
+    Raises:
+        OSError: the plot cannot be written; the message names ``path``.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,11 +84,7 @@ def save_plot(
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=120)
-    plt.close(figure)
-    temporary.replace(path)
+    save_figure(figure, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,17 +98,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs <= 0 or args.hidden <= 0 or not args.lr > 0:
         parser.error("--epochs, --hidden and --lr must be positive")
+    try:
+        return _train(args)
+    except DataError as error:
+        print(f"train.py: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # writing the plot: the error names the user's path
+        print(f"train.py: cannot write {describe(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("train.py: interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
     data_dir = args.data_dir
     if data_dir is None:
         data_dir = args.out / "letters"
         if not (data_dir / "train.csv").exists():
-            make_letters.main(["--out", str(data_dir)])
-    try:
-        x_train, y_train = load_csv_classification(data_dir / "train.csv", num_classes=10)
-        x_valid, y_valid = load_csv_classification(data_dir / "validation.csv", num_classes=10)
-    except DataError as error:
-        print(f"train.py: {error}", file=sys.stderr)
-        return 2
+            status = make_letters.main(["--out", str(data_dir)])
+            if status:
+                return status  # make_letters.py said why
+    x_train, y_train = load_csv_classification(data_dir / "train.csv", num_classes=10)
+    x_valid, y_valid = load_csv_classification(data_dir / "validation.csv", num_classes=10)
+    if x_valid.shape[1] != x_train.shape[1]:
+        raise DataError(
+            f"{data_dir / 'validation.csv'} has {x_valid.shape[1]} features per row, "
+            f"but {data_dir / 'train.csv'} has {x_train.shape[1]}"
+        )
     init_flag = 1 if args.init == "random" else 2
     net, train_losses, valid_losses = run(
         x_train, y_train, x_valid, y_valid, args.hidden, args.epochs, args.lr, init_flag
