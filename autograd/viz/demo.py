@@ -16,11 +16,17 @@ engine uses ReLU'(0) = 0, as PyTorch does; the homework defines ReLU'(0) = 1.
 >>> J, parameters = dag_homework()
 >>> round(J.item(), 4)
 -1.6292
+
+``demo_files`` renders what ``chainrule demo`` writes, in memory, so that the command
+can write all of it or nothing.
 """
 
 from __future__ import annotations
 
 from autograd.tensor import Tensor
+from autograd.viz import stepper
+from autograd.viz.drawing import Options, draw
+from autograd.viz.render import GraphvizNotFoundError, can_render, render
 
 PARAMETER_NAMES = ("w11", "w21", "w22", "w32", "m11", "m12", "m22", "b2", "c1")
 DAG_POINT = {
@@ -50,3 +56,32 @@ def dag_homework(
     for tensor, name in ((z1, "z1"), (z2, "z2"), (y1_hat, "ŷ1"), (y2_hat, "ŷ2"), (J, "J")):
         tensor.name = name
     return J, theta
+
+
+STEPS_TITLE = "Backpropagation, step by step: seed 001's DAG homework"
+
+
+def demo_files(J: Tensor) -> tuple[list[tuple[str, bytes]], str | None]:
+    """The demo's files as (file name, bytes), and why some are missing (None if none is).
+
+    The ``.dot`` drawings need nothing; the ``.svg`` drawings and the step-by-step page
+    need an SVG renderer, the ``.png`` drawings Graphviz's ``dot``. Without a renderer
+    only the ``.dot`` files are returned, with the message that says what to install.
+
+    Raises:
+        RenderError: Graphviz rejected a drawing.
+    """
+    graphs = {"dag_forward": draw(J, show="forward", rankdir="TB"),
+              "dag_backward": draw(J, show="backward", rankdir="TB")}
+    sources = [(f"{stem}.dot", render(graph, "dot")) for stem, graph in graphs.items()]
+    files = list(sources)
+    try:
+        for fmt in ("svg", "png"):
+            if can_render(fmt):
+                files += [(f"{stem}.{fmt}", render(graph, fmt)) for stem, graph in graphs.items()]
+        # without an SVG renderer this raises the error that says what to install
+        page = stepper.backprop_page(J, STEPS_TITLE, Options("both", rankdir="TB"))
+    except GraphvizNotFoundError as error:
+        return sources, str(error)
+    files.append(("dag_steps.html", page))
+    return files, None

@@ -14,7 +14,9 @@ plain text, and the gradient lines are coloured red again in the SVG it returns.
 
 Every file is written to a temporary file in the same directory and then renamed over
 the target (``os.replace``), so a reader never sees half a file and a failure leaves
-nothing behind.
+nothing behind; ``write_files_atomically`` does this for a group of files, replacing
+none of them unless all could be written. A failure is a ``WriteError`` (an
+``OSError``) that names the file asked for, not the temporary one.
 
 >>> from autograd import Tensor
 >>> import autograd, os, tempfile
@@ -31,6 +33,7 @@ import html
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,20 +140,85 @@ def write_atomically(path: str | os.PathLike, data: bytes) -> Path:
     The temporary file is created with the usual permissions (``0o666`` less the
     umask), unlike ``tempfile``'s private ``0o600``, so the result is readable as any
     other file would be.
+
+    Raises:
+        WriteError: an ``OSError`` whose message names ``path`` (not the temporary file).
     """
-    target = Path(path)
-    folder = target.parent
-    temporary = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    return write_files_atomically([(path, data)])[0]
+
+
+def write_files_atomically(files: Sequence[tuple[str | os.PathLike, bytes]]) -> list[Path]:
+    """Write several files so that none is replaced unless all of them could be written.
+
+    Every file is first written in full (and flushed to disk) to a temporary file next
+    to its target. Only when all are complete are they renamed over their targets, one
+    after another. A failure (or Ctrl-C) while writing removes the temporary files and
+    leaves every target as it was. A rename that fails midway, which is rare because
+    the data is on disk by then, raises an error that says which targets were already
+    replaced. Returns the paths, in order.
+
+    Raises:
+        WriteError: an ``OSError`` whose message names the user's path, never the
+            temporary file's, and ``replaced`` lists the targets already replaced.
+    """
+    staged: list[tuple[Path, Path]] = []  # (temporary, target)
+    replaced: list[Path] = []
+    try:
+        for path, data in files:
+            target = Path(path)
+            staged.append((_write_temporary(target, data), target))
+        for temporary, target in staged:
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                raise WriteError(target, error, replaced) from error
+            replaced.append(target)
+    except BaseException:
+        for temporary, _ in staged[len(replaced):]:
+            _remove_quietly(temporary)
+        raise
+    return [target for _, target in staged]
+
+
+class WriteError(OSError):
+    """A file could not be written. ``path`` is the file asked for; ``replaced`` lists
+    the files of the same group that were already replaced (see ``write_files_atomically``)."""
+
+    def __init__(self, path: Path, cause: OSError, replaced: Sequence[Path] = ()) -> None:
+        message = f"cannot write {path}: {cause.strerror or cause}"
+        if replaced:
+            message += f"; already replaced: {', '.join(map(str, replaced))} (the other files are unchanged)"
+        super().__init__(message)
+        self.path = path
+        self.replaced = list(replaced)
+
+
+def _write_temporary(target: Path, data: bytes) -> Path:
+    # A short random name next to the target (a rename cannot cross file systems);
+    # the target's name is cut so that a long one still leaves room for the suffix.
+    temporary = target.parent / f".{target.name[:64]}.{secrets.token_hex(4)}.tmp"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise WriteError(target, error) from error
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        if temporary.exists():
-            temporary.unlink()
+            handle.flush()
+            os.fsync(handle.fileno())  # after a crash the file is complete or absent, not empty
+    except BaseException as error:
+        _remove_quietly(temporary)
+        if isinstance(error, OSError):
+            raise WriteError(target, error) from error
         raise
-    return target
+    return temporary
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # nothing more can be done; the error being raised says what went wrong
 
 
 # ---- the two renderers -------------------------------------------------------------

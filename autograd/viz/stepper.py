@@ -144,12 +144,20 @@ def save_backprop_html(
     'steps.html'
     """
     options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters)
-    frames = list(story(root, options, captions_in_graph=False))
-    svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
     if title is None:
         title = f"Backpropagation, step by step: {GraphView([root]).name(root)}"
-    page = html_page(title, [frame.caption for frame in frames], svgs)
-    return write_atomically(path, page.encode("utf-8"))
+    return write_atomically(path, backprop_page(root, title, options))
+
+
+def backprop_page(root: Tensor, title: str, options: Options) -> bytes:
+    """The page ``save_backprop_html`` writes, as UTF-8 bytes, made in memory.
+
+    Rendering every frame comes first and writing after, so a renderer that fails
+    (or a story too long, ``ValueError``) leaves no file behind.
+    """
+    frames = story(root, options, captions_in_graph=False)
+    svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
+    return html_page(title, [frame.caption for frame in frames], svgs).encode("utf-8")
 
 
 # ---- the story -------------------------------------------------------------------------
