@@ -1,0 +1,439 @@
+"""Code generation: a plan (``analyze``) becomes Python source for a forward and a backward.
+
+``forward(<inputs>, <extras>)`` computes one line per op, the values named after the
+tensors, modules and scopes they come from (``linear0``, ``sigmoid1``, ``t3_tanh``), and
+returns ``(output, saved)``: the values the backward reads. ``backward(g_output, saved)``
+applies the chain rule in reverse, one line per gradient, with ``sum_to`` only where the
+trace saw a broadcast, and returns one gradient per input of the compiled op (None where
+none is wanted).
+
+Two modes: "numpy" (the op templates' numpy calls) and "scalar" (every value a 0-d
+float64: Python-float arithmetic and ``math``, many times faster on micrograd-style
+graphs). ``Program.source`` carries the op formulas as comments; ``executed_source`` is the
+same code without them (what is compiled and run).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import linecache
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd.compiler import kernels
+from autograd.compiler.analyze import Node, Plan, Value
+
+RESERVED = {"np", "math", "f64", "saved", "float", "abs", "min", "max", "int", "slice", "None",
+            "True", "False", "forward", "backward", "Ellipsis"} | set(kernels.NAMES) | set(dir(builtins))
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _sanitize(text: str) -> str:
+    text = re.sub(r"\W+", "_", text.replace("=", "")).strip("_") or "v"
+    return "v" + text if text[0].isdigit() else text
+
+
+def _label(label: str) -> str:
+    """A scope label as part of a name: "0: Linear" -> "linear0", "fc1: Linear" -> "fc1"."""
+    if ": " in label:
+        name, kind = label.split(": ", 1)
+        return name if name.isidentifier() else _sanitize(kind.lower() + name)
+    return _sanitize(label.lower())
+
+
+def _scope_name(scope: tuple[str, ...] | None) -> str:
+    if not scope:
+        return ""
+    labels = scope[1:] if len(scope) > 1 else scope
+    return "_".join(_label(label) for label in labels)
+
+
+class Names:
+    def __init__(self) -> None:
+        self.used = set(RESERVED) | set(keyword.kwlist)
+        self.counts: Counter[str] = Counter()
+
+    def copy(self) -> Names:
+        other = Names()
+        other.used, other.counts = set(self.used), Counter(self.counts)
+        return other
+
+    def fresh(self, base: str) -> str:
+        if not (base.isidentifier() and base.isascii()):
+            base = _sanitize(base)
+        if base in self.used:
+            base = base + "_" if base in RESERVED or keyword.iskeyword(base) else base
+        name, n = base, self.counts[base]
+        while name in self.used:
+            n += 1
+            name = f"{base}_{n}"
+        self.counts[base] = n
+        self.used.add(name)
+        return name
+
+
+def _literal(value: Any) -> str:
+    """Python source for a constant op parameter (numbers, tuples, dtypes, slices)."""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "math.nan"
+        if math.isinf(value):
+            return "math.inf" if value > 0 else "-math.inf"
+        return repr(value)
+    if isinstance(value, np.dtype):
+        return f"np.{value.type.__name__}"
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return f"np.{value.__name__}"
+    if isinstance(value, np.generic):
+        return f"np.{type(value).__name__}({_literal(value.item())})"
+    if isinstance(value, tuple):
+        inner = ", ".join(_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, slice):
+        return f"slice({_literal(value.start)}, {_literal(value.stop)}, {_literal(value.step)})"
+    if value is Ellipsis:
+        return "..."
+    return repr(value)
+
+
+@dataclass
+class Program:
+    source: str  # readable: the op formulas as comments
+    executed_source: str  # what runs
+    forward: Any
+    backward: Any
+    namespace: dict[str, Any]
+    saved: list[str]
+    mode: str
+
+
+class Step:
+    """What a template sees of one op: names, shapes, dtypes, needed gradients, parameters."""
+
+    def __init__(self, gen: Generator, node: Node) -> None:
+        self.gen, self.node, self.op = gen, node, node.op
+        self.out = node.out.name
+        self.extras: list[str] = []
+        inputs = node.inputs
+        needs = gen.needs
+        self.need = [needs[id(v)] for v in inputs]
+        self.ins = [v.name if v.kind != "literal" else gen.expr(v, [w.dtype for w in inputs if w is not v])
+                    for v in inputs]
+        self.a = self.ins[0]
+        self.b = self.ins[1] if len(self.ins) > 1 else ""
+
+    @property
+    def in_shapes(self) -> list[tuple[int, ...]]:
+        return [v.shape for v in self.node.inputs]
+
+    @property
+    def in_dtypes(self) -> list[np.dtype]:
+        return [v.dtype for v in self.node.inputs]
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return self.node.out.shape
+
+    @property
+    def out_dtype(self) -> np.dtype:
+        return self.node.out.dtype
+
+    def value(self, name: str) -> Any:
+        return getattr(self.op, name)
+
+    def lit(self, value: Any) -> str:
+        return self.gen.literal(value)
+
+    def attr(self, name: str) -> str:
+        return self.gen.render(self.node.attrs[name], subscript=False)
+
+    def subscript(self, name: str) -> str:
+        return self.gen.render(self.node.attrs[name], subscript=True)
+
+    def tmp(self, suffix: str) -> str:
+        return self.gen.names.fresh(f"{self.out}_{suffix}")
+
+    def extra(self, suffix: str) -> str:
+        """A second value the forward defines for this op (the backward may read it)."""
+        key = (id(self.node), suffix)
+        if key not in self.gen.extra_names:
+            self.gen.extra_names[key] = name = self.gen.names.fresh(f"{self.out}_{suffix}")
+            self.extras.append(name)
+        return self.gen.extra_names[key]
+
+
+class Generator:
+    def __init__(self, plan: Plan, mode: str, names: Names | None = None) -> None:
+        self.plan, self.mode = plan, mode
+        self.names = names or Names()
+        self.namespace: dict[str, Any] = {"np": np, "math": math, "f64": np.float64, **kernels.NAMES}
+        self.extra_names: dict[Any, str] = {}
+        self.needs: dict[int, bool] = {}
+        for _, _, v in plan.inputs:
+            self.needs[id(v)] = v.needs_grad
+        for node in plan.nodes:
+            for v in node.inputs:
+                self.needs.setdefault(id(v), v.needs_grad)
+            self.needs[id(node.out)] = any(self.needs[id(v)] for v in node.inputs)
+
+    # ---- rendering values and parameters --------------------------------------------------
+
+    def expr(self, value: Value, others: list[np.dtype]) -> str:
+        if value.kind != "literal":
+            return value.name
+        obj = value.obj
+        if self.mode == "scalar":
+            return _literal(float(obj))
+        plain = obj.item()
+        if type(plain) in (int, float) and np.result_type(*others, obj) == np.result_type(*others, plain):
+            return _literal(plain)  # a Python number gives the same result here: write it plainly
+        return _literal(obj)
+
+    def literal(self, value: Any) -> str:
+        if isinstance(value, np.ndarray):
+            name = self.names.fresh("const")
+            self.namespace[name] = value
+            return name
+        return _literal(value)
+
+    def render(self, structure: Any, subscript: bool) -> str:
+        if isinstance(structure, Value):
+            return self.expr(structure, [])
+        if isinstance(structure, np.ndarray):
+            return self.literal(structure)
+        if subscript:
+            parts = structure if isinstance(structure, tuple) else (structure,)
+            if isinstance(structure, tuple) and not structure:
+                return "()"
+            return ", ".join(self._subscript_part(p) for p in parts) + ("," if len(parts) == 1 and isinstance(
+                structure, tuple) else "")
+        if isinstance(structure, tuple):
+            if any(isinstance(p, slice) or p is Ellipsis for p in structure):
+                return f"np.s_[{self.render(structure, True)}]"
+            inner = ", ".join(self.render(p, False) for p in structure)
+            return f"({inner},)" if len(structure) == 1 else f"({inner})"
+        if isinstance(structure, slice):
+            return f"np.s_[{self._subscript_part(structure)}]"
+        return _literal(int(structure) if isinstance(structure, np.integer) else structure)
+
+    def _subscript_part(self, part: Any) -> str:
+        if isinstance(part, slice):
+            bounds = (part.start, part.stop, part.step)
+            text = ":".join("" if v is None else self.render(v, False) for v in bounds)
+            return text[:-1] if text.endswith(":") and part.step is None else text
+        if part is Ellipsis:
+            return "..."
+        return self.render(part, False)
+
+    # ---- the two functions ------------------------------------------------------------------
+
+    def generate(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str]]:
+        """(forward lines, backward lines, saved names); each line is (code, comment)."""
+        plan, scalar = self.plan, self.mode == "scalar"
+        fwd: list[tuple[str, str]] = []
+        defined: list[str] = [v.name for _, _, v in plan.inputs + plan.extras]
+        for v in plan.derived:
+            fwd.append((f"{v.name} = {self._conversion(v)}", ""))
+            defined.append(v.name)
+        for v in {id(v): v for n in plan.nodes for v in n.inputs if v.kind == "constant"}.values():
+            self.namespace[v.name] = v.obj
+            if scalar:  # read at each call: the array may be a view of memory that changes
+                fwd.append((f"{v.name} = float({v.name}_array)", ""))
+                self.namespace[f"{v.name}_array"] = v.obj
+                defined.append(v.name)
+        comments: dict[int, tuple[str, str]] = {}
+        steps = []
+        for node in plan.nodes:
+            step = Step(self, node)
+            steps.append(step)
+            template = node.template
+            code = template.sforward(step) if scalar else template.forward(step)
+            comment = comments.get(id(template))
+            if comment is None:
+                forward, _, derivative = template.formula.partition(";")
+                derivative = derivative.strip()
+                name = node.op.name
+                comment = comments[id(template)] = (
+                    f"{name}: {forward}", f"{name}: {derivative}" if derivative else name)
+            scope = f"  ({'/'.join(node.out.scope)})" if node.out.scope else ""
+            if isinstance(code, str):
+                fwd.append((f"{step.out} = {code}", comment[0] + scope))
+            else:
+                fwd.append((code[0], comment[0] + scope))
+                fwd += [(line, "") for line in code[1:]]
+            defined.append(step.out)
+            defined += step.extras
+        bwd: list[tuple[str, str]] = []
+        grads: dict[int, str] = {}  # the variable that holds each value's gradient so far
+        owned: dict[int, str] = {}  # the variable made for each value (a shared one is never rebound)
+        out = plan.output
+        grads[id(out)] = self.seed = self.names.fresh(f"g_{out.name}")
+        needs, fresh = self.needs, self.names.fresh
+        for node, step in zip(reversed(plan.nodes), reversed(steps)):
+            if not needs[id(node.out)]:
+                continue
+            g = grads[id(node.out)]
+            template = node.template
+            code, exprs = template.sbackward(step, g) if scalar else template.backward(step, g)
+            lines = list(code)
+            for i, (v, e) in enumerate(zip(node.inputs, exprs)):
+                if e is None or not step.need[i]:
+                    continue
+                if not scalar and tuple(template.grad_shape(step, i)) != tuple(v.shape):
+                    e = f"sum_to({e}, {_literal(tuple(v.shape))})"
+                key = id(v)
+                name = grads.get(key)
+                if name is None and e.isidentifier():  # passed on as it is (add): a second name, no line
+                    grads[key] = e
+                elif name is None:
+                    grads[key] = owned[key] = new = fresh(f"g_{v.name}")
+                    lines.append(f"{new} = {e}")
+                else:  # accumulate, as the engine does: the earlier sum plus this contribution
+                    target = name if owned.get(key) == name else fresh(f"g_{v.name}")
+                    grads[key] = owned[key] = target
+                    lines.append(f"{target} = {name} + {e if e.isidentifier() else f'({e})'}")
+            if lines:
+                bwd.append((lines[0], comments[id(template)][1]))
+                bwd += [(line, "") for line in lines[1:]]
+        returned = []
+        for _, _, v in plan.inputs:
+            name = grads.get(id(v)) if v.needs_grad else None
+            returned.append("None" if name is None else (f"f64({name})" if scalar else name))
+        bwd.append((f"return {_joined(returned, 'return ')}", ""))
+        referenced = set(_IDENTIFIER.findall("\n".join(code for code, _ in bwd)))
+        saved = [n for n in dict.fromkeys(defined) if n in referenced]
+        fwd.append((f"return {out.name}, ({', '.join(saved)}{',' if len(saved) == 1 else ''})", ""))
+        return fwd, bwd, saved
+
+    def _conversion(self, v: Value) -> str:
+        source = v.source.name
+        if v.convert == "int64":
+            return f"as_int64({source})"
+        if self.mode == "scalar":
+            return f"float({source})"
+        if v.shape == ():
+            return f"np.{np.dtype(v.convert).type.__name__}({source})"
+        return f"np.asarray({source}, dtype=np.{np.dtype(v.convert).type.__name__})"
+
+
+def _joined(items: list[str], prefix: str, width: int = 100, parens: bool = True) -> str:
+    """``a, b, c`` wrapped to ``width`` columns (inside parentheses, unless ``parens`` is False)."""
+    text = ", ".join(items)
+    if len(text) + len(prefix) + 4 <= width:
+        return text + ("," if len(items) == 1 and parens else "")
+    lines, line = [], ""
+    for item in items:
+        if line and len(line) + len(item) + 2 > width - 8:
+            lines.append(line)
+            line = ""
+        line = f"{line}{item}, " if line or item else item
+    lines.append(line.rstrip().rstrip(","))
+    body = "\n        ".join(lines)
+    return f"({body})" if parens else body
+
+
+def assign_names(plan: Plan, arg_names: dict[int, str], names: Names) -> None:
+    """Name every value: arguments after the function's parameters, the rest after scopes and ops."""
+    by_key: dict[Any, str] = {}
+
+    def name(v: Value, base: str) -> None:
+        if v.key is not None and v.key in by_key:
+            v.name = by_key[v.key]
+            return
+        v.name = names.fresh(base)
+        if v.key is not None:
+            by_key[v.key] = v.name
+
+    first_scope: dict[int, tuple[str, ...] | None] = {}
+    for node in plan.nodes:
+        for v in node.inputs:
+            first_scope.setdefault(id(v), node.out.scope)
+    per_scope = Counter(node.out.scope for node in plan.nodes if node.out.scope)
+    for _, arg, v in plan.inputs + plan.extras:
+        if arg is not None:
+            name(v, arg_names.get(arg, v.hint))
+        else:
+            scope = _scope_name(first_scope.get(id(v)))
+            name(v, f"{scope}_{v.hint}" if scope and v.hint else v.hint or "param")
+    for v in plan.derived:
+        name(v, v.hint if v.source is None else v.source.name)
+    for node in plan.nodes:
+        for v in node.inputs:
+            if v.kind in ("input", "extra", "derived") and not v.name:
+                name(v, v.hint)
+            elif v.kind == "constant" and not v.name:
+                name(v, v.hint or "const")
+        out = node.out
+        scope = _scope_name(out.scope)
+        if out.hint != node.op.name:  # the tensor has a name of its own
+            base = out.hint
+        elif scope:
+            base = scope if per_scope[out.scope] == 1 else f"{scope}_{node.op.name}"
+        else:
+            base = node.op.name
+        name(out, base)
+    for node in plan.nodes:
+        for structure in node.attrs.values():
+            for v in _values_in(structure):
+                if not v.name:
+                    name(v, v.hint or "const")
+
+
+def _values_in(structure: Any) -> list[Value]:
+    if isinstance(structure, Value):
+        return [structure]
+    if isinstance(structure, tuple):
+        return [v for part in structure for v in _values_in(part)]
+    return []
+
+
+def build(plan: Plan, mode: str, arg_names: dict[int, str], title: str,
+          names: Names | None = None) -> Program:
+    """Generate, compile and load the program for ``plan`` in ``mode`` ("numpy" or "scalar")."""
+    if names is None:
+        names = Names()
+        assign_names(plan, arg_names, names)
+    gen = Generator(plan, mode, names.copy())  # (temporaries and gradients: fresh for each build)
+    for node in plan.nodes:  # constants used by op parameters live in the namespace
+        for structure in node.attrs.values():
+            for v in _values_in(structure):
+                if v.kind == "constant":
+                    gen.namespace[v.name] = v.obj
+    fwd, bwd, saved = gen.generate()
+    params = [v.name for _, _, v in plan.inputs + plan.extras]
+    define_forward = f"def forward({_joined(params, 'def forward(', parens=False)}):"
+    define_backward = ["", "", f"def backward({gen.seed}, saved):"]
+    if saved:
+        define_backward.append(f"    {_joined(saved, '')} = saved")
+
+    def lines(body: list[tuple[str, str]], comments: bool) -> list[str]:
+        return [f"    {code}  # {comment}" if comments and comment else f"    {code}"
+                for code, comment in body]
+
+    executed = "\n".join([define_forward, *lines(fwd, False), *define_backward, *lines(bwd, False), ""])
+    source = "\n".join([f"# {title}", "", define_forward, *lines(fwd, True), *define_backward,
+                        *lines(bwd, True), ""])
+    filename = f"<compiled {title.split(' ')[0]} {mode} {id(plan):x}>"
+    code = compile(executed, filename, "exec")
+    linecache.cache[filename] = (len(executed), None, executed.splitlines(True), filename)
+    namespace = dict(gen.namespace)
+    exec(code, namespace)  # noqa: S102  (the generated program: this is the compiled path)
+    return Program(source, executed, namespace["forward"], namespace["backward"], gen.namespace, saved, mode)
+
+
+def scalar_eligible(plan: Plan) -> bool:
+    """Every value a 0-d float64 and every op with a Python-float form: generate float code."""
+    values = [v for n in plan.nodes for v in n.inputs] + [n.out for n in plan.nodes]
+    values += [v for _, _, v in plan.inputs + plan.extras] + plan.derived
+    return (all(v.shape == () and v.dtype == np.float64 for v in values)
+            and all(n.template.scalar for n in plan.nodes)
+            and not any(n.attrs.get(a) is not None and isinstance(n.attrs.get(a), np.ndarray)
+                        for n in plan.nodes for a in n.attrs))

@@ -1,0 +1,582 @@
+"""Tracing: run the function eagerly and read the graph it records.
+
+``run`` calls the user's function once with stand-ins for its arguments and returns the
+recorded graph: the output, its computed tensors in clock order and its leaves in the order
+they are first used. A function is traced twice: once with the real values, once with
+every argument and parameter *perturbed* (values permuted and jittered; integer inputs
+moved by one). ``autograd.compiler.analyze`` compares the two graphs: a value that
+changed between them but is not an argument was computed outside the graph (through
+``.data``, ``.item()``, numpy on raw arrays) or drawn at random, and would be baked into
+the compiled code, so it is refused.
+
+Stand-ins: a float Tensor argument becomes a ``TracedTensor`` leaf that requires grad (so
+every op on it is recorded, even on data alone); an integer argument (a Python int, a
+numpy integer, an integer array or Tensor) becomes a ``TracedInt`` int64 array. Both raise
+``CompileError`` when Python asks for their value (``bool``, ``int``, ``float``,
+``.item()``, iteration): that is data-dependent control flow, which a trace cannot see.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import autograd
+import autograd.ops
+from autograd.tensor import Tensor
+
+
+class CompileError(RuntimeError):
+    """A function that ``autograd.compiler.compile`` cannot turn into code that matches eager."""
+
+
+_REMEDY = (
+    "data-dependent control flow, or a value computed outside the graph, which a compiled "
+    "function cannot replay (it would be frozen at its traced value); compute it with Tensor "
+    "operations, pass it as an argument (a static one, compile(fn, static_argnums=...), if it "
+    "shapes the computation), or call the function eagerly"
+)
+_CONTROL_FLOW = "Python needs the value of {what}: " + _REMEDY
+
+
+def _refuse(what: str) -> Any:
+    raise CompileError(_CONTROL_FLOW.format(what=what))
+
+
+class TracedTensor(Tensor):
+    """A float argument while tracing: a leaf that requires grad, whose value Python cannot read."""
+
+    def __bool__(self) -> bool:
+        return _refuse("a traced tensor (bool(t), if t: ...)")
+
+    def __float__(self) -> float:
+        return _refuse("a traced tensor (float(t))")
+
+    def __int__(self) -> int:
+        return _refuse("a traced tensor (int(t))")
+
+    def __index__(self) -> int:
+        return _refuse("a traced tensor (used as an index or size)")
+
+    def item(self) -> Any:
+        return _refuse("a traced tensor (t.item())")
+
+    def tolist(self) -> Any:
+        return _refuse("a traced tensor (t.tolist())")
+
+    def __repr__(self) -> str:
+        return f"TracedTensor(shape={self.shape}, dtype={self.dtype})"
+
+
+_OPS_DIRECTORY = os.path.dirname(os.path.abspath(autograd.ops.__file__)) + os.sep
+
+
+class TracedInt(np.ndarray):
+    """An integer argument while tracing: an int64 array whose value Python cannot read."""
+
+    def __bool__(self) -> bool:
+        return _refuse("a traced integer input (bool(y), if y == ...)")
+
+    def __int__(self) -> int:
+        return _refuse("a traced integer input (int(y))")
+
+    def __float__(self) -> float:
+        return _refuse("a traced integer input (float(y))")
+
+    def __index__(self) -> int:
+        # An op indexing with it (``x[y]``: numpy asks a 0-d index for its integer) is fine:
+        # the index is an op parameter, which the second trace checks. Anywhere else it is a
+        # size, a range or a Python index: control flow.
+        caller = sys._getframe(1)
+        if caller.f_code.co_filename.startswith(_OPS_DIRECTORY):
+            return int(np.asarray(self))
+        return _refuse("a traced integer input (used as a size, a range or a Python index)")
+
+    def item(self, *args: Any) -> Any:
+        return _refuse("a traced integer input (y.item())")
+
+    def tolist(self) -> Any:
+        return _refuse("a traced integer input (y.tolist())")
+
+    def __iter__(self) -> Any:
+        return _refuse("a traced integer input (iterating over it in Python)")
+
+    def __repr__(self) -> str:
+        return f"TracedInt(shape={self.shape})"
+
+    __str__ = __repr__
+
+
+# ---- arguments --------------------------------------------------------------------------
+
+TENSOR, ARRAY, INT, FLOAT, STATIC = "tensor", "array", "int", "float", "static"
+
+
+@dataclass
+class Arg:
+    """One argument of the traced call, as the generated code receives it."""
+
+    position: int | str  # index into args, or a keyword
+    name: str
+    kind: str
+    shape: tuple[int, ...] = ()
+    dtype: np.dtype | None = None
+    requires_grad: bool = False
+    user_type: type = object  # int, np.int64, ndarray, ... (integer inputs are converted)
+    is_tensor: bool = False  # passed as a Tensor (an input of the compiled op), not an array
+
+
+def classify(value: Any, position: int | str, name: str, static: bool) -> Arg:
+    """What kind of per-call input ``value`` is (its signature is part of the cache key)."""
+    if static:
+        return Arg(position, name, STATIC, user_type=type(value))
+    if isinstance(value, Tensor):
+        data = value._data
+        kind = TENSOR if data.dtype.kind == "f" else INT if data.dtype.kind in "iu" else ARRAY
+        return Arg(position, name, kind, data.shape, data.dtype, value._requires_grad, type(value), True)
+    if isinstance(value, np.ndarray):  # a float array is traced as a Tensor: ops on it are recorded
+        kind = TENSOR if value.dtype.kind == "f" else INT if value.dtype.kind in "iu" else ARRAY
+        return Arg(position, name, kind, value.shape, value.dtype, user_type=np.ndarray)
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+        return Arg(position, name, STATIC, user_type=type(value))
+    if isinstance(value, (int, np.integer)):
+        return Arg(position, name, INT, (), np.dtype(np.int64), user_type=type(value))
+    if isinstance(value, (float, np.floating)):
+        return Arg(position, name, FLOAT, (), np.dtype(type(value)) if type(value) is not float
+                   else np.dtype(np.float64), user_type=type(value))
+    try:
+        hash(value)
+    except TypeError:
+        raise CompileError(
+            f"argument {name!r} is a {type(value).__name__}: a compiled function takes Tensors, "
+            "arrays and numbers (pass a list of tensors as separate arguments, or capture it "
+            "in a closure)"
+        ) from None
+    return Arg(position, name, STATIC, user_type=type(value))
+
+
+def _traced_int(array: np.ndarray) -> TracedInt:
+    return np.array(array, dtype=np.int64).view(TracedInt)
+
+
+def stand_in(arg: Arg, value: Any, perturb: np.random.Generator | None) -> tuple[Any, Any]:
+    """(what the function receives, the plain value the analysis compares) for one argument."""
+    if arg.kind == STATIC:
+        return value, None
+    if arg.kind == FLOAT:
+        plain = np.asarray(value, dtype=arg.dtype)
+        if perturb is not None:
+            plain = perturbed(plain, perturb)
+        return (float(plain) if arg.user_type is float else arg.dtype.type(plain)), plain
+    data = value._data if isinstance(value, Tensor) else value
+    if arg.kind == INT:
+        probe = _traced_int(np.asarray(data))
+        if perturb is not None:
+            probe = _traced_int(perturbed(np.asarray(probe), perturb))
+        if isinstance(value, Tensor):
+            leaf = Tensor.__new__(Tensor)
+            Tensor.__init__(leaf, probe)  # an ndarray is kept as it is (even 0-d): the probe itself
+            return leaf, probe
+        return probe, probe
+    if perturb is not None:
+        data = like(data, perturbed(np.asarray(data), perturb))
+    if arg.kind == TENSOR:
+        traced = TracedTensor.__new__(TracedTensor)
+        Tensor.__init__(traced, data)
+        traced._requires_grad = True
+        return traced, traced._data
+    if isinstance(value, Tensor):  # a bool (or other non-float, non-int) Tensor
+        return Tensor._leaf(data), data
+    return data, data
+
+
+def like(old: Any, new: np.ndarray) -> Any:
+    """``new`` stored as ``old`` is: a numpy scalar for a numpy scalar (as tensors keep 0-d data)."""
+    return new if isinstance(old, np.ndarray) else new[()]
+
+
+def perturbed(value: Any, rng: np.random.Generator) -> Any:
+    """Other values of the same shape and dtype: permuted and jittered floats, moved integers."""
+    a = np.array(value)
+    if a.dtype.kind == "b":
+        moved = np.roll(a, 1)
+        return moved if a.size > 1 and not np.array_equal(moved, a) else ~a
+    if a.dtype.kind in "iu":
+        moved = np.roll(a, 1)
+        if a.size > 1 and not np.array_equal(moved, a):
+            return moved
+        return np.where(a > 0, a - 1, a + 1).astype(a.dtype)
+    if a.dtype.kind not in "fc":
+        return a
+    flat = a.reshape(-1)
+    if flat.size > 1:
+        flat = flat[rng.permutation(flat.size)]
+    scale = float(np.max(np.abs(flat))) if flat.size and np.all(np.isfinite(flat)) else 1.0
+    jitter = rng.uniform(0.5, 1.0, flat.shape)
+    out = flat * (1 + 2.0**-6 * jitter) + 2.0**-6 * (scale or 1.0) * jitter[::-1]
+    return out.astype(a.dtype).reshape(a.shape)
+
+
+# ---- watching the function for values Python reads ---------------------------------------
+
+_READS = {
+    "__bool__": "bool() of", "item": ".item() of", "__float__": "float() of", "__int__": "int() of",
+    "__index__": "an index or size from", "tolist": ".tolist() of", "numpy": ".numpy() of",
+    "__array__": "np.asarray() of", "argmax": ".argmax() of", "argmin": ".argmin() of",
+    "sign": ".sign() of", "__eq__": "a comparison (==) of", "__ne__": "a comparison (!=) of",
+    "__lt__": "a comparison (<) of", "__le__": "a comparison (<=) of", "__gt__": "a comparison (>) of",
+    "__ge__": "a comparison (>=) of", "__and__": "a logical & of", "__or__": "a logical | of",
+    "__xor__": "a logical ^ of", "__invert__": "a logical ~ of",
+}
+
+
+def _watched_codes() -> dict[Any, str]:
+    codes = {}
+    for name, what in _READS.items():
+        fn = getattr(Tensor, name, None)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            codes[code] = what
+    data = Tensor.__dict__.get("data")
+    if isinstance(data, property):
+        codes[data.fget.__code__] = ".data of"
+        if data.fset is not None:
+            codes[data.fset.__code__] = "an assignment to .data of"
+    return codes
+
+
+class Watcher:
+    """A profile function (``sys.setprofile``) for the first trace: it stops the function when
+    Python reads the value of a traced tensor (an argument, a parameter, a computed tensor):
+    the compiled code could not replay what is done with it. Printing a tensor is allowed."""
+
+    def __init__(self) -> None:
+        self.codes = _watched_codes()
+        self.printing = {Tensor.__repr__.__code__, getattr(Tensor.__str__, "__code__", None),
+                         getattr(Tensor.__format__, "__code__", None)}
+        self.previous = None
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        what = self.codes.get(frame.f_code)
+        if what is None:
+            return
+        t = frame.f_locals.get("self")
+        caller = frame.f_back
+        if caller is None or caller.f_code in self.printing or not isinstance(t, Tensor):
+            return
+        if type(t) is TracedTensor or t._op is not None or t._requires_grad:
+            import linecache
+
+            line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+            where = f"{caller.f_code.co_filename}:{caller.f_lineno}" + (f" ({line})" if line else "")
+            raise CompileError(f"{what} a traced tensor at {where}: {_REMEDY}")
+
+    def __enter__(self) -> Watcher:
+        self.previous = sys.getprofile()
+        sys.setprofile(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self.previous)
+
+
+# ---- one trace ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One eager run of the function and the graph it recorded."""
+
+    out: Tensor
+    nodes: list[Tensor]  # computed tensors, in clock order
+    leaves: list[Tensor]  # in the order first used
+    inputs: list[Any]  # what each argument was replaced by
+    plain: list[Any]  # the plain value of each argument (for the analysis)
+    standins: dict[int, int] = field(default_factory=dict)  # id(stand-in leaf) -> argument index
+
+
+def run(fn: Any, args: list[Arg], values: list[Any], perturb: np.random.Generator | None,
+        watch: bool = False) -> Run:
+    """Call ``fn`` with stand-ins (perturbed if ``perturb``) under grad mode; read its graph.
+
+    ``watch``: stop with a ``CompileError`` where Python reads a traced value (``Watcher``).
+    """
+    inputs, plain = [], []
+    for arg, value in zip(args, values):
+        traced, value_plain = stand_in(arg, value, perturb)
+        inputs.append(traced)
+        plain.append(value_plain)
+    positional = [v for a, v in zip(args, inputs) if isinstance(a.position, int)]
+    keywords = {a.position: v for a, v in zip(args, inputs) if isinstance(a.position, str)}
+    with autograd.set_grad_enabled(True):
+        if watch:
+            with Watcher():
+                out = fn(*positional, **keywords)
+        else:
+            out = fn(*positional, **keywords)
+    if not isinstance(out, Tensor):
+        raise CompileError(
+            f"the function returned a {type(out).__name__}; a compiled function returns one Tensor"
+        )
+    standins = {id(t): i for i, t in enumerate(inputs) if isinstance(t, Tensor)}
+    nodes, leaves = graph(out)
+    return Run(out, nodes, leaves, inputs, plain, standins)
+
+
+def graph(out: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    """The computed tensors behind ``out`` in clock order, and its leaves in first-use order."""
+    nodes, seen, stack = [], {id(out)}, [out]
+    while stack:
+        t = stack.pop()
+        if t._op is not None:
+            nodes.append(t)
+            for i in t._inputs:
+                if id(i) not in seen:
+                    seen.add(id(i))
+                    stack.append(i)
+    nodes.sort(key=lambda t: t._clock)
+    leaves, seen_leaves = [], set()
+    for t in nodes:
+        for i in t._inputs:
+            if i._op is None and id(i) not in seen_leaves:
+                seen_leaves.add(id(i))
+                leaves.append(i)
+    return nodes, leaves
+
+
+def reference_gradients(run: Run, wanted: list[Tensor]) -> tuple[Any, list[Any]]:
+    """Eager's backward pass over ``run``'s graph, by the ops' own rules (no hooks, no .grad).
+
+    Returns the output's value and the gradient of each tensor in ``wanted`` (None if it
+    gets none). The same order, un-broadcasting and accumulation as ``engine.run_backward``.
+    """
+    from autograd.engine import NUMPY_SCALAR_TYPES, sum_to
+
+    out = run.out
+    seed = out._data.dtype.type(1) if out._data.ndim == 0 else np.ones_like(out._data)
+    grads: dict[Any, Any] = {out: seed}
+    with autograd.no_grad(), np.errstate(all="ignore"):
+        for t in reversed(run.nodes):
+            g = grads.pop(t, None)
+            if g is None:
+                continue
+            results = t._op.backward(g, t._data, *[i._data for i in t._inputs])
+            for i, gi in zip(t._inputs, results):
+                if gi is None or not i._requires_grad:
+                    continue
+                if not (type(gi) is type(i._data) in NUMPY_SCALAR_TYPES) and gi.shape != i._data.shape:
+                    gi = sum_to(gi, i._data.shape)
+                grads[i] = (grads[i] + gi) if i in grads else gi
+    return out._data, [grads.get(t) for t in wanted]
+
+
+# ---- parameters and modules -----------------------------------------------------------------
+
+
+def swap_data(tensor: Tensor, data: Any) -> Any:
+    """Put ``data`` in ``tensor`` without a version bump (for the perturbed trace); returns the old."""
+    old = tensor._data
+    tensor._data = data
+    return old
+
+
+def _is_module(obj: Any) -> bool:
+    module = sys.modules.get("nn.module")
+    return module is not None and isinstance(obj, module.Module)
+
+
+def find_generators(fn: Any, modules: list[Any]) -> list[Any]:
+    """The random generators ``fn`` can draw from: numpy's global one, and every
+    ``np.random.Generator``/``RandomState`` found behind ``fn`` or held by its modules."""
+    found: dict[int, Any] = {}
+    seen: set[int] = set()
+    todo: list[tuple[Any, int]] = [(fn, 0)] + [(m, 2) for m in modules]
+    while todo:
+        obj, depth = todo.pop()
+        if id(obj) in seen or depth > 3:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (np.random.Generator, np.random.RandomState)):
+            found[id(obj)] = obj
+            continue
+        if _is_module(obj):
+            todo += [(v, depth + 1) for v in vars(obj).values()]
+            continue
+        for child in _references(obj):
+            todo.append((child, depth + 1))
+    return list(found.values())
+
+
+def random_states(generators: list[Any]) -> list[Any]:
+    """Each generator's state, and numpy's global one (``np.random.seed``'s)."""
+    states = [np.random.get_state()]
+    for g in generators:
+        states.append(g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state())
+    return states
+
+
+def restore_random_states(generators: list[Any], states: list[Any]) -> None:
+    np.random.set_state(states[0])
+    for g, state in zip(generators, states[1:]):
+        if isinstance(g, np.random.Generator):
+            g.bit_generator.state = state
+        else:
+            g.set_state(state)
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+def drew_random(before: list[Any], after: list[Any]) -> bool:
+    return not all(_same_state(a, b) for a, b in zip(before, after))
+
+
+def find_modules(fn: Any, params: list[Tensor]) -> list[Any]:
+    """The nn Modules whose train/eval flags and buffers can change what ``fn`` computes.
+
+    Searched: ``fn`` itself, a bound method's object, closures, defaults, the globals ``fn``
+    names, and one level of attributes of the objects found there. If that misses the owner
+    of a Parameter the graph used, every module in memory is searched (slow, compile time
+    only). Returns every module of the trees that contain them, roots first.
+    """
+    found: dict[int, Any] = {}
+    seen: set[int] = set()
+    todo: list[tuple[Any, int]] = [(fn, 0)]
+    while todo:
+        obj, depth = todo.pop()
+        if id(obj) in seen or depth > 3:
+            continue
+        seen.add(id(obj))
+        if _is_module(obj):
+            found[id(obj)] = obj
+            continue
+        for child in _references(obj):
+            todo.append((child, depth + 1))
+    modules = _trees(found.values())
+    owned = {id(p) for m in modules for p in m._parameters.values() if p is not None}
+    param_type = getattr(sys.modules.get("nn.module"), "Parameter", None)
+    missing = [p for p in params if param_type and isinstance(p, param_type) and id(p) not in owned]
+    if missing:
+        modules = _trees(list(found.values()) + _owners_in_memory(missing))
+    return modules
+
+
+def _references(obj: Any) -> list[Any]:
+    refs: list[Any] = []
+    if hasattr(obj, "__self__") and hasattr(obj, "__func__"):  # a bound method
+        refs += [obj.__self__, obj.__func__]
+    if hasattr(obj, "func") and hasattr(obj, "keywords"):  # functools.partial
+        refs += [obj.func, *obj.args, *obj.keywords.values()]
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        refs += [c.cell_contents for c in (obj.__closure__ or ()) if _filled(c)]
+        refs += list(obj.__defaults__ or ()) + list((obj.__kwdefaults__ or {}).values())
+        names, stack = set(), [code]
+        while stack:  # names used by the function and the functions defined inside it
+            c = stack.pop()
+            names.update(c.co_names)
+            stack += [k for k in c.co_consts if hasattr(k, "co_names")]
+        globals_ = getattr(obj, "__globals__", {})
+        refs += [globals_[n] for n in names if n in globals_ and not _is_pymodule(globals_[n])]
+    elif isinstance(obj, (list, tuple)):
+        refs += list(obj)
+    elif isinstance(obj, dict):
+        refs += list(obj.values())
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and not _is_pymodule(obj):
+        refs += list(vars(obj).values())
+    return refs
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+        return True
+    except ValueError:
+        return False
+
+
+def _is_pymodule(obj: Any) -> bool:
+    return type(obj).__name__ == "module"
+
+
+def _trees(roots: Any) -> list[Any]:
+    modules: dict[int, Any] = {}
+    for root in roots:
+        for m in root.modules():
+            modules.setdefault(id(m), m)
+    return list(modules.values())
+
+
+def _owners_in_memory(params: list[Tensor]) -> list[Any]:
+    """Every module in memory that owns one of ``params``, and the modules above it."""
+    import gc
+
+    module_type = sys.modules["nn.module"].Module
+    wanted = {id(p) for p in params}
+    parent: dict[int, Any] = {}
+    owners = []
+    for obj in gc.get_objects():
+        if isinstance(obj, module_type):
+            for child in obj._modules.values():
+                if child is not None:
+                    parent[id(child)] = obj
+            if any(id(p) in wanted for p in obj._parameters.values()):
+                owners.append(obj)
+    roots = []
+    for m in owners:
+        while id(m) in parent:
+            m = parent[id(m)]
+        roots.append(m)
+    return roots
+
+
+def module_state(modules: list[Any]) -> list[tuple[Any, ...]]:
+    """A snapshot of each module: its attributes and registries (identity) and buffer values."""
+    state = []
+    for m in modules:
+        buffers = {k: np.array(v, copy=True) for k, v in m._buffers.items() if isinstance(v, np.ndarray)}
+        registries = (dict(m._parameters), dict(m._buffers), dict(m._modules))
+        state.append((m, dict(vars(m)), registries, buffers))
+    return state
+
+
+def changed_modules(state: list[tuple[Any, ...]]) -> list[str]:
+    """The attributes the function changed (rebound, or buffers written in place)."""
+    changed = []
+    for m, attributes, registries, buffers in state:
+        now = vars(m)
+        for k in set(attributes) | set(now):
+            if attributes.get(k, changed) is not now.get(k, changed):
+                changed.append(f"{m._label}.{k}")
+        for k, v in buffers.items():
+            if not np.array_equal(np.asarray(registries[1][k]), v) and f"{m._label}.{k}" not in changed:
+                changed.append(f"{m._label}.{k}")
+    return changed
+
+
+def restore_modules(state: list[tuple[Any, ...]]) -> None:
+    """Undo what the traced function did to the modules (see ``module_state``)."""
+    for m, attributes, registries, buffers in state:
+        for k in list(vars(m)):
+            if k not in attributes:
+                object.__delattr__(m, k)
+        for k, v in attributes.items():
+            object.__setattr__(m, k, v)
+        for registry, saved in zip((m._parameters, m._buffers, m._modules), registries):
+            registry.clear()
+            registry.update(saved)
+        for k, v in buffers.items():
+            np.copyto(registries[1][k], v)
