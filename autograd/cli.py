@@ -4,17 +4,29 @@
     chainrule demo [-o DIR]
 
 ``draw`` reads the expression with Python's ``ast`` module and turns it into engine
-calls itself: it never calls ``eval`` or ``exec``. Allowed are numbers, variable
-names, ``+ - * / ** @``, unary minus, parentheses, the constants ``pi`` and ``e``, and
-the functions in ``FUNCTIONS``. Anything else (attribute access, subscripts, lambdas,
-imports, unknown names) is rejected with a one-line message that names the offending
-piece and its column. Every mistake on the command line exits with status 2 and one
-line on standard error, and leaves no file behind (files are written atomically,
-and only after everything has been computed and rendered).
+calls itself (``autograd/expression.py``): it never calls ``eval`` or ``exec``. Allowed
+are numbers, variable names, ``+ - * / ** @``, unary minus, parentheses, the constants
+``pi`` and ``e``, and the functions in ``FUNCTIONS``. Anything else (attribute access,
+subscripts, lambdas, imports, unknown names) is rejected with a one-line message that
+names the offending piece and its column. Sizes are bounded (``expression.MAX_LENGTH``
+and the other limits there), so a hostile command line is refused quickly.
+
+Every mistake or failure exits with status 2 and one line on standard error, never a
+traceback; Ctrl-C exits with status 130 and the line "chainrule: interrupted". Output
+files are all or nothing: everything is computed and rendered in memory first, then
+all files are written to temporary files, and only when every one is complete are
+they renamed into place. A value that is infinite or nan is not an error, but a note
+on standard output says where it first appeared (numpy's warnings are not shown).
 
 >>> main(["draw", "x * x", "--at", "x=3"])
 f = 9
 df/dx = 6
+0
+>>> main(["draw", "-log(x)", "--at", "x=0"])
+f = inf
+df/dx = -inf
+note: 'log(x)' is -inf (column 2)
+note: df/dx is -inf
 0
 """
 
@@ -22,290 +34,44 @@ from __future__ import annotations
 
 import argparse
 import ast
-import math
-import operator
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
 
 import autograd
+from autograd.expression import (
+    CONSTANTS,
+    FUNCTIONS,
+    MAX_VARIABLES,
+    UsageError,
+    column_of,
+    evaluate,
+    non_finite,
+    normalize_name,
+    parse_assignment,
+    parse_expression,
+)
 from autograd.tensor import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import Options
 from autograd.viz.render import (
-    GraphvizNotFoundError,
     RenderError,
-    can_render,
     format_of,
     render,
-    write_atomically,
+    write_files_atomically,
 )
 
+__all__ = ["main", "build_parser", "UsageError", "FUNCTIONS", "CONSTANTS", "parse_expression",
+           "parse_assignment", "evaluate"]
 
-class UsageError(Exception):
-    """A mistake on the command line: reported in one line, exit status 2."""
-
-
-# ---- the expression language --------------------------------------------------------
-
-# name -> (fewest arguments, most arguments, the engine function)
-FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
-    "sin": (1, 1, autograd.sin),
-    "cos": (1, 1, autograd.cos),
-    "exp": (1, 1, autograd.exp),
-    "log": (1, 1, autograd.log),
-    "sqrt": (1, 1, autograd.sqrt),
-    "abs": (1, 1, autograd.abs),
-    "tanh": (1, 1, autograd.tanh),
-    "sigmoid": (1, 1, autograd.sigmoid),
-    "relu": (1, 1, autograd.relu),
-    "softplus": (1, 1, autograd.softplus),
-    "leaky_relu": (1, 2, autograd.leaky_relu),
-    "sum": (1, 1, autograd.sum),
-    "mean": (1, 1, autograd.mean),
-    "logsumexp": (1, 1, autograd.logsumexp),
-    "softmax": (1, 1, autograd.softmax),
-    "log_softmax": (1, 1, autograd.log_softmax),
-    "max": (1, 2, lambda a, b=None: autograd.max(a) if b is None else autograd.maximum(a, b)),
-    "min": (1, 2, lambda a, b=None: autograd.min(a) if b is None else autograd.minimum(a, b)),
-    "maximum": (2, 2, autograd.maximum),
-    "minimum": (2, 2, autograd.minimum),
-    "matmul": (2, 2, autograd.matmul),
-    "dot": (2, 2, autograd.matmul),
-}
-CONSTANTS = {"pi": math.pi, "e": math.e}
-
-_BINARY = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
-    ast.MatMult: operator.matmul,
-}
-_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_SYMBOLS = {ast.Mod: "%", ast.FloorDiv: "//", ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|",
-            ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}
-# What to call a piece of Python that is not part of the language (for error messages).
-_FORBIDDEN = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "a subscript",
-    ast.Slice: "a slice",
-    ast.Lambda: "lambda",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "a conditional expression",
-    ast.List: "a list",
-    ast.Tuple: "a tuple",
-    ast.Set: "a set",
-    ast.Dict: "a dict",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a generator expression",
-    ast.JoinedStr: "an f-string",
-    ast.FormattedValue: "an f-string",
-    ast.NamedExpr: "an assignment expression",
-    ast.Starred: "a starred argument",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.YieldFrom: "yield",
-}
-# Parts of other nodes, checked with them (or inside a node that is rejected anyway).
-_STRUCTURE = (ast.Expression, ast.Load, ast.operator, ast.unaryop, ast.arguments, ast.arg,
-              ast.keyword, ast.comprehension, ast.expr_context, ast.cmpop, ast.boolop)
-
-
-def _column(text: str, node: ast.AST) -> str:
-    """Where a node starts, counted in characters from 1 (ast counts UTF-8 bytes from 0)."""
-    lines = text.splitlines() or [""]
-    line = lines[node.lineno - 1] if node.lineno - 1 < len(lines) else ""
-    column = len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
-    return f"column {column}" if node.lineno == 1 else f"line {node.lineno}, column {column}"
-
-
-def _piece(text: str, node: ast.AST) -> str:
-    segment = ast.get_source_segment(text, node) or type(node).__name__
-    segment = " ".join(segment.split())
-    return repr(segment if len(segment) <= 40 else segment[:39] + "…")
-
-
-def parse_expression(text: str) -> tuple[ast.Expression, list[str]]:
-    """Parse and check an expression; returns the tree and its variable names (in order).
-
-    >>> parse_expression("x * sin(y) + x")[1]
-    ['x', 'y']
-    >>> parse_expression("x.real")
-    Traceback (most recent call last):
-    ...
-    autograd.cli.UsageError: attribute access is not allowed: 'x.real' (column 1)
-    """
-    if not text.strip():
-        raise UsageError("the expression is empty")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as error:
-        raise UsageError(_syntax_message(text.strip(), error)) from None
-    except (RecursionError, MemoryError):
-        raise UsageError("the expression is nested too deeply") from None
-    text = text.strip()
-    problems: list[tuple[int, int, int, str]] = []  # (line, column, found, message)
-
-    def problem(node: ast.AST, message: str) -> None:
-        # the leftmost problem; at one place the outermost (found first, breadth first)
-        problems.append((node.lineno, node.col_offset, len(problems), message))
-
-    callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    variables: dict[str, tuple[int, int]] = {}  # name -> where it first appears
-    for node in ast.walk(tree):  # breadth first, no recursion
-        if isinstance(node, _STRUCTURE):
-            continue
-        where = f"{_piece(text, node)} ({_column(text, node)})" if hasattr(node, "lineno") else ""
-        if isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINARY:
-                problem(node, f"the operator {_SYMBOLS.get(type(node.op), '?')} is not allowed: {where}")
-        elif isinstance(node, ast.UnaryOp):
-            if type(node.op) not in _UNARY:
-                problem(node, f"the operator {_SYMBOLS.get(type(node.op), '?')} is not allowed: {where}")
-        elif isinstance(node, ast.Call):
-            _check_call(text, node, problem)
-        elif isinstance(node, ast.Name):
-            if id(node) in callees:
-                continue  # checked with its call
-            if node.id in FUNCTIONS:
-                problem(node, f"{node.id} is a function: call it, as in {node.id}(x) ({_column(text, node)})")
-            else:  # a variable, or the constant pi or e (which --at may redefine)
-                here = (node.lineno, node.col_offset)
-                variables[node.id] = min(variables.get(node.id, here), here)
-        elif isinstance(node, ast.Constant):
-            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                problem(node, f"only numbers are allowed as constants: {where}")
-        elif type(node) in _FORBIDDEN:
-            problem(node, f"{_FORBIDDEN[type(node)]} is not allowed: {where}")
-        else:
-            problem(node, f"{type(node).__name__} is not allowed: {where}")
-    if problems:
-        raise UsageError(min(problems)[3])
-    ordered = sorted(variables, key=lambda name: variables[name])
-    return tree, ordered
-
-
-def _check_call(text: str, node: ast.Call, problem: Callable[[ast.AST, str], None]) -> None:
-    if not isinstance(node.func, ast.Name):
-        if type(node.func) in _FORBIDDEN:
-            what = _FORBIDDEN[type(node.func)]
-            where = f"{_piece(text, node.func)} ({_column(text, node.func)})"
-            problem(node.func, f"{what} is not allowed: {where}")
-        else:
-            problem(node, f"only named functions can be called: {_piece(text, node)} ({_column(text, node)})")
-        return
-    name = node.func.id
-    if name not in FUNCTIONS:
-        known = ", ".join(sorted(FUNCTIONS))
-        problem(node, f"unknown function {name!r} ({_column(text, node)}); the functions are: {known}")
-        return
-    if node.keywords:
-        keyword = node.keywords[0]
-        where = f"{_piece(text, keyword)} ({_column(text, keyword)})"
-        problem(keyword, f"keyword arguments are not allowed: {where}")
-        return
-    fewest, most, _ = FUNCTIONS[name]
-    if not fewest <= len(node.args) <= most:
-        wanted = str(fewest) if fewest == most else f"{fewest} or {most}"
-        problem(node, f"{name} takes {wanted} argument{'s' if most > 1 else ''}, not {len(node.args)}: "
-                      f"{_piece(text, node)} ({_column(text, node)})")
-
-
-def _syntax_message(text: str, error: SyntaxError) -> str:
-    """Say why the text is not one expression: a statement, an import, or a typo."""
-    try:
-        module = ast.parse(text, mode="exec")
-    except SyntaxError:
-        column = f" (column {error.offset})" if error.offset else ""
-        return f"not a valid expression: {error.msg}{column}"
-    for statement in module.body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            return f"import is not allowed: {_piece(text, statement)} ({_column(text, statement)})"
-    if len(module.body) > 1:
-        second = module.body[1]
-        return f"only one expression is allowed: {_piece(text, second)} ({_column(text, second)}) is another"
-    statement = module.body[0]
-    return f"a statement is not allowed, only an expression: {_piece(text, statement)} " \
-           f"({_column(text, statement)})"
-
-
-def evaluate(tree: ast.Expression, variables: dict[str, Any]) -> Any:
-    """Compute a checked expression with the engine (a Tensor, or a float for constants).
-
-    Post-order with an explicit stack: a long sum ``1+1+...+1`` nests deeply, and
-    nothing here recurses.
-    """
-    values: list[Any] = []
-    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
-    with np.errstate(all="ignore"):
-        while stack:
-            node, children_done = stack.pop()
-            children = _children(node)
-            if not children_done and children:
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(children))
-                continue
-            arguments = values[len(values) - len(children):] if children else []
-            del values[len(values) - len(children):]
-            values.append(_apply(node, arguments, variables))
-    return values[0]
-
-
-def _children(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, ast.UnaryOp):
-        return [node.operand]
-    if isinstance(node, ast.Call):
-        return list(node.args)
-    return []
-
-
-def _apply(node: ast.AST, arguments: list[Any], variables: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        if node.id in variables:
-            return variables[node.id]
-        return CONSTANTS[node.id]
-    numbers_only = all(isinstance(a, float) for a in arguments)
-    if isinstance(node, ast.BinOp):
-        function = _BINARY[type(node.op)]
-        if numbers_only:  # numpy arithmetic: 1/0 is inf and (-8)**0.5 is nan, as on tensors
-            return float(function(np.float64(arguments[0]), np.float64(arguments[1])))
-        return function(*arguments)
-    if isinstance(node, ast.UnaryOp):
-        return _UNARY[type(node.op)](arguments[0])
-    if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id][2](*arguments)
-    raise AssertionError(f"unchecked node {type(node).__name__}")  # parse_expression rejects it
-
-
-def parse_assignment(text: str) -> tuple[str, np.ndarray]:
-    """``x=2``, ``x=-1.5e-3`` or ``x=[1, 2, 3]`` as a name and a float array."""
-    name, equals, value = text.partition("=")
-    name = name.strip()
-    if not equals or not name.isidentifier():
-        raise UsageError(f"--at {text}: expected NAME=NUMBER, as in --at x=2")
-    if name in FUNCTIONS:
-        raise UsageError(f"--at {text}: {name} is a function, not a variable")
-    try:
-        literal = ast.literal_eval(value.strip())
-        array = np.asarray(literal, dtype=np.float64)
-        if isinstance(literal, (bool, str, bytes)) or np.iscomplexobj(literal):
-            raise TypeError
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise UsageError(f"--at {text}: the value must be a number or a list of numbers") from None
-    return name, array
+INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C (128 + SIGINT)
 
 
 # ---- the commands ------------------------------------------------------------------------
@@ -316,6 +82,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# argparse reads an argument that starts with "-" as an option unless it looks like a
+# negative number, which it tests with this attribute (all the options are checked
+# first, so -o and --at still work). Widening the test lets "-log(x)" or "-x" be the
+# expression. Kept out: what looks like a long option, "--" and a word ("--outptu" is
+# reported as an unknown option, not read as the expression).
+_NOT_AN_OPTION = re.compile(r"-(?!-[A-Za-z][\w-]*$)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,7 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate EXPR at the given point, print its value and gradients, and draw its "
         "computation graph. Functions: " + ", ".join(sorted(FUNCTIONS)) + "; constants: pi, e.",
     )
-    draw.add_argument("expression", metavar="EXPR", help='a math expression, e.g. "x*y + sin(x)"')
+    draw._negative_number_matcher = _NOT_AN_OPTION
+    draw.add_argument("expression", metavar="EXPR",
+                      help='a math expression, e.g. "x*y + sin(x)" (it may start with -, as in "-log(x)")')
     draw.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
                       help="the value of a variable (a number or a list like [1,2]); once per variable")
     draw.add_argument("--wrt", metavar="NAMES", help="comma-separated variables to differentiate by "
@@ -354,47 +130,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0, or 2 after a one-line error)."""
-    arguments = build_parser().parse_args(argv)
+    """Run the command; returns the exit status (0; 2 after a one-line error; 130 on Ctrl-C)."""
     try:
-        if arguments.command == "draw":
-            return command_draw(arguments)
-        return command_demo(arguments)
-    except UsageError as error:
-        print(f"chainrule: error: {error}", file=sys.stderr)
-        return 2
+        with _numpy_warnings_hidden():
+            arguments = build_parser().parse_args(argv)
+            if arguments.command == "draw":
+                return command_draw(arguments)
+            return command_demo(arguments)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except (UsageError, OSError) as error:  # OSError: a WriteError names the file; or a closed pipe
+        return _fail(str(error))
+    except MemoryError:
+        return _fail("out of memory")
+    except Exception as error:  # a bug: still one line, saying so
+        return _fail(f"unexpected {type(error).__name__}: {error} (a bug in chainrule: please report it)")
+
+
+def _fail(message: str) -> int:
+    print(f"chainrule: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def _numpy_warnings_hidden() -> Iterator[None]:
+    """No numpy warning (with its internal file path) reaches the user: notes say it instead."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def command_draw(arguments: argparse.Namespace) -> int:
     outputs = _check_outputs(arguments.output, arguments.html)
-    tree, names = parse_expression(arguments.expression)
-    values: dict[str, np.ndarray] = {}
-    for text in arguments.at:
-        name, value = parse_assignment(text)
-        if name in values:
-            raise UsageError(f"--at {text}: {name} is given twice")
-        values[name] = value
-    for name in values:
-        if name not in names:
-            raise UsageError(f"--at {name}=...: there is no variable {name} in the expression")
+    text = arguments.expression.strip()
+    tree, names = parse_expression(text)
+    values = _read_values(arguments.at, names)
     missing = [name for name in names if name not in values and name not in CONSTANTS]
     if missing:
         node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == missing[0])
-        where = _column(arguments.expression.strip(), node)
-        raise UsageError(
-            f"undefined variable {missing[0]!r} ({where}): give its value with --at {missing[0]}=NUMBER"
-        )
+        raise UsageError(f"undefined variable {missing[0]!r} ({column_of(text, node)}): "
+                         f"give its value with --at {missing[0]}=NUMBER")
     if arguments.wrt is None:
         wrt = list(values)
     else:
-        wrt = [name.strip() for name in arguments.wrt.split(",") if name.strip()]
-    for name in wrt:
-        if name not in values:
-            raise UsageError(f"--wrt {name}: there is no variable {name} in the expression")
+        wrt = []
+        for written in (name.strip() for name in arguments.wrt.split(",") if name.strip()):
+            if normalize_name(written) not in values:
+                raise UsageError(f"--wrt {written}: there is no variable {written} in the expression")
+            wrt.append(normalize_name(written))
 
     variables = {name: Tensor(value, requires_grad=name in wrt, name=name) for name, value in values.items()}
+    notes: list[str] = []
     try:
-        result = evaluate(tree, variables)
+        result = evaluate(tree, variables, text, notes)
     except (ValueError, TypeError, ArithmeticError) as error:
         raise UsageError(f"cannot evaluate the expression: {error}") from None
     result = result if isinstance(result, Tensor) else Tensor(result)
@@ -409,12 +198,32 @@ def command_draw(arguments: argparse.Namespace) -> int:
         for name in wrt:
             grad = variables[name].grad
             print(f"df/d{name} = {_text(grad.data) if grad is not None else 0}")
+            if grad is not None and non_finite(grad.data):
+                notes.append(f"df/d{name} {non_finite(grad.data)}")
+    for note in notes:
+        print(f"note: {note}")
 
-    images = _render_outputs(result, arguments, outputs)
-    for path, data in images:
-        write_atomically(path, data)
+    files = _render_outputs(result, arguments, outputs)
+    for path in write_files_atomically(files):
         print(f"wrote {path}")
     return 0
+
+
+def _read_values(assignments: list[str], names: list[str]) -> dict[str, np.ndarray]:
+    """The --at values by variable name (NFKC-normalised, as Python reads the expression)."""
+    if len(assignments) > MAX_VARIABLES:
+        raise UsageError(f"--at is given {len(assignments):,} times; the most is {MAX_VARIABLES}")
+    in_expression = set(names)
+    values: dict[str, np.ndarray] = {}
+    for text in assignments:
+        name, value = parse_assignment(text)
+        if name in values:
+            raise UsageError(f"--at {text}: {name} is given twice")
+        if name not in in_expression:
+            written = text.partition("=")[0].strip()
+            raise UsageError(f"--at {written}=...: there is no variable {written} in the expression")
+        values[name] = value
+    return values
 
 
 def _check_outputs(output: str | None, html_path: str | None) -> list[tuple[str, str]]:
@@ -438,6 +247,8 @@ def _check_outputs(output: str | None, html_path: str | None) -> list[tuple[str,
 def _check_writable(path: str | os.PathLike) -> None:
     target = Path(path)
     folder = target.parent
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"cannot write {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise UsageError(f"cannot write {path}: the folder {folder} does not exist")
     if target.is_dir():
@@ -455,12 +266,9 @@ def _render_outputs(result: Tensor, arguments: argparse.Namespace, outputs: list
             if fmt == "html":
                 if not result.requires_grad:
                     raise UsageError("--html: nothing to backpropagate (no variable to differentiate by)")
-                options = Options("both", rankdir=arguments.rankdir)
-                frames = stepper.story(result, options, captions_in_graph=False)
-                svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
                 title = f"Backpropagation, step by step: f = {arguments.expression.strip()}"
-                page = stepper.html_page(title, [frame.caption for frame in frames], svgs)
-                rendered.append((path, page.encode("utf-8")))
+                options = Options("both", rankdir=arguments.rankdir)
+                rendered.append((path, stepper.backprop_page(result, title, options)))
             else:
                 graph = autograd.draw(result, show=arguments.show, rankdir=arguments.rankdir)
                 rendered.append((path, render(graph, fmt)))
@@ -475,11 +283,7 @@ def command_demo(arguments: argparse.Namespace) -> int:
     from autograd.viz import demo
 
     folder = Path(arguments.output)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"cannot create the folder {folder}: {error.strerror or error}") from None
-    _check_writable(folder / "dag_forward.svg")
+    _check_folder_can_be_made(folder)
 
     J, parameters = demo.dag_homework()
     print("Seed 001, section 2: the DAG homework graph")
@@ -491,40 +295,58 @@ def command_demo(arguments: argparse.Namespace) -> int:
     print("  (ReLU'(0) is 0 here, as in PyTorch; the homework takes 1. At this point the ReLU's")
     print("   input is 1.1, so both conventions agree.)")
 
-    forward = autograd.draw(J, show="forward", rankdir="TB")
-    backward = autograd.draw(J, show="backward", rankdir="TB")
-    files: list[tuple[str, Any, str]] = [("dag_forward", forward, "dot"), ("dag_backward", backward, "dot")]
-    problem = None
-    if can_render("svg"):
-        files += [("dag_forward", forward, "svg"), ("dag_backward", backward, "svg")]
-    if can_render("png"):
-        files += [("dag_forward", forward, "png"), ("dag_backward", backward, "png")]
-    written = []
     try:
-        for stem, graph, fmt in files:
-            written.append(write_atomically(folder / f"{stem}.{fmt}", render(graph, fmt)))
-        if can_render("svg"):
-            options = Options("both", rankdir="TB")
-            frames = stepper.story(J, options, captions_in_graph=False)
-            svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
-            page = stepper.html_page("Backpropagation, step by step: seed 001's DAG homework",
-                                     [frame.caption for frame in frames], svgs)
-            written.append(write_atomically(folder / "dag_steps.html", page.encode("utf-8")))
-        else:
-            render(forward, "svg")  # raises the error that says what to install
-    except GraphvizNotFoundError as error:
-        problem = str(error)
-    except (RenderError, OSError) as error:
+        files, problem = demo.demo_files(J)
+    except RenderError as error:
         raise UsageError(str(error)) from None
+    created = _make_folder(folder)
+    try:
+        written = write_files_atomically([(folder / name, data) for name, data in files])
+    except BaseException:
+        _remove_folders(created)  # leave no empty folder behind
+        raise
     for path in written:
         print(f"wrote {path}")
     if problem:
-        print(f"chainrule: error: images not written: {problem}", file=sys.stderr)
-        return 2
+        return _fail(f"images not written: {problem}")
     return 0
 
 
-def _text(array: Any) -> str:
+def _check_folder_can_be_made(folder: Path) -> None:
+    """The folder is a writable folder, or can be made in the nearest one that exists."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"cannot create the folder {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK):
+        raise UsageError(f"cannot write into {folder}: the folder {existing} is not writable")
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Make the folder and any missing parents; returns the ones made, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    missing.reverse()
+    for number, made in enumerate(missing):
+        try:
+            made.mkdir()
+        except OSError as error:
+            _remove_folders(missing[:number])
+            raise UsageError(f"cannot create the folder {made}: {error.strerror or error}") from None
+    return missing
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove folders this run made (innermost first), if they are still empty."""
+    for made in reversed(folders):
+        with contextlib.suppress(OSError):
+            made.rmdir()
+
+
+def _text(array: np.ndarray) -> str:
     array = np.asarray(array)
     if array.ndim == 0:
         return f"{array.item():.10g}"
