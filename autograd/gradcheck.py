@@ -1,7 +1,7 @@
 """Check analytic gradients against central finite differences.
 
-This is the check the course handouts ask for (seed 000 A.1, seed 001 A.6): for every
-input element x_i,
+This is the check the course handouts ask for (CMU 10-315 homework 2, A.1; CMU 10-601
+homework 5, A.6): for every input element x_i,
 
     dJ/dx_i  ≈  (J(x + ε e_i) - J(x - ε e_i)) / 2ε,
 

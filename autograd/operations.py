@@ -157,8 +157,9 @@ def softmax_cross_entropy(
     """Cross-entropy of softmax(``logits``) against class indices, as one node (log-sum-exp inside).
 
     ``target`` is an integer array of the logits' shape without ``axis``. The gradient
-    with respect to the logits is softmax − onehot (seed 004), per example; ``reduction``
-    is "mean", "sum" or "none". ``nn.functional.cross_entropy`` is the friendly front end.
+    with respect to the logits is softmax − onehot (Ray's backpropagation slides,
+    U. Alberta), per example; ``reduction`` is "mean", "sum" or "none".
+    ``nn.functional.cross_entropy`` is the friendly front end.
 
     >>> import autograd
     >>> z = autograd.Tensor([[2.0, 0.0, -1.0]], requires_grad=True)

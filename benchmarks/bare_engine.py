@@ -1,4 +1,4 @@
-"""How fast can *any* graph-recording engine in Python run seed 001's per-example SGD?
+"""How fast can *any* graph-recording engine in Python run CMU 10-601 homework 5's per-example SGD?
 
 Run from the repository root::
 

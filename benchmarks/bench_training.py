@@ -1,4 +1,4 @@
-"""Training-loop speed: chainrule vs hand-written numpy and PyTorch on the seeds' two networks.
+"""Training-loop speed: chainrule vs hand-written numpy and PyTorch on the course documents' two networks.
 
 Run from the repository root::
 
@@ -8,18 +8,19 @@ Run from the repository root::
 
 Two workloads, each one epoch of (forward, loss, zero_grad, backward, step):
 
-(1) seed 002's MyTorch MLP 784-64-64-32-10, sigmoid hidden activations (``--activation
-    relu`` for ReLU), softmax cross-entropy (mean over the batch), batch 100, SGD lr 0.008
-    with momentum 0.9 (PyTorch's form b <- 0.9 b + g; p <- p - lr b), on 5,000 synthetic
-    MNIST-shaped examples (784 values in [0, 1), 10 classes): 50 steps.
-(2) seed 001's per-example SGD: 128-50-10, sigmoid hidden layer, softmax cross-entropy,
-    plain SGD lr 0.1, batch size 1 (1-d input vectors), over 9,000 synthetic binary 0/1
-    inputs once (2,000 with --quick).
+(1) the MLP of CMU 11-785 homework 1 (MyTorch), 784-64-64-32-10, sigmoid hidden
+    activations (``--activation relu`` for ReLU), softmax cross-entropy (mean over the
+    batch), batch 100, SGD lr 0.008 with momentum 0.9 (PyTorch's form b <- 0.9 b + g;
+    p <- p - lr b), on 5,000 synthetic MNIST-shaped examples (784 values in [0, 1),
+    10 classes): 50 steps.
+(2) the per-example SGD of CMU 10-601 homework 5: 128-50-10, sigmoid hidden layer,
+    softmax cross-entropy, plain SGD lr 0.1, batch size 1 (1-d input vectors), over
+    9,000 synthetic binary 0/1 inputs once (2,000 with --quick).
 
 Engines: hand-written numpy (the floor: explicit forward/backward formulas, in-place
-updates; the goals are judged against it), for (2) also seed 000's own procedural numpy
-code as the handout has students write it (context only), chainrule (``nn.MLP``,
-``nn.functional.cross_entropy``, ``nn.optim.SGD``) and PyTorch on the CPU with one
+updates; the goals are judged against it), for (2) also CMU 10-315 homework 2's own
+procedural numpy code as the handout has students write it (context only), chainrule
+(``nn.MLP``, ``nn.functional.cross_entropy``, ``nn.optim.SGD``) and PyTorch on the CPU with one
 thread (``torch.nn.Sequential``, ``F.cross_entropy``, ``torch.optim.SGD``); float64 rows
 and, for (1), float32 rows. Every engine starts from the same initial weights (PyTorch's
 U[-1/sqrt(in), 1/sqrt(in)], copied) and sees the
@@ -76,16 +77,16 @@ except ImportError:  # pragma: no cover - optional
 ROOT = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(ROOT / "examples" / "ocr"))
-import procedural  # noqa: E402  (seed 000's procedural numpy API, for the context row)
+import procedural  # noqa: E402  (the 10-315 handout's procedural numpy API, for the context row)
 
-# (1) seed 002: MyTorch MLP, minibatch SGD with momentum
+# (1) the MyTorch handout: MLP, minibatch SGD with momentum
 MB_SIZES = (784, 64, 64, 32, 10)
 MB_EXAMPLES = 5_000
 MB_BATCH = 100
 MB_LR = 0.008
 MB_MOMENTUM = 0.9
 
-# (2) seed 001: per-example SGD
+# (2) the 10-601 handout: per-example SGD
 PE_SIZES = (128, 50, 10)
 PE_EXAMPLES = 9_000
 PE_EXAMPLES_QUICK = 2_000
@@ -137,7 +138,7 @@ def minibatch_workload(activation: str) -> Workload:
     X = rng.random((MB_EXAMPLES, MB_SIZES[0]))  # MNIST-shaped: pixel intensities in [0, 1)
     y = rng.integers(0, MB_SIZES[-1], MB_EXAMPLES)
     return Workload(
-        "minibatch", f"seed 002 MyTorch MLP {'-'.join(map(str, MB_SIZES))} ({activation}), "
+        "minibatch", f"MyTorch (CMU 11-785 HW1) MLP {'-'.join(map(str, MB_SIZES))} ({activation}), "
         f"batch {MB_BATCH}, SGD lr {MB_LR} momentum {MB_MOMENTUM}",
         MB_SIZES, activation, MB_LR, MB_MOMENTUM, MB_BATCH, X, y, init_weights(MB_SIZES, 20),
     )
@@ -148,7 +149,7 @@ def per_example_workload(examples: int) -> Workload:
     X = rng.integers(0, 2, (examples, PE_SIZES[0])).astype(np.float64)  # binary 0/1 inputs
     y = rng.integers(0, PE_SIZES[-1], examples)
     return Workload(
-        "per-example", f"seed 001 per-example SGD {'-'.join(map(str, PE_SIZES))} (sigmoid), "
+        "per-example", f"CMU 10-601 HW5 per-example SGD {'-'.join(map(str, PE_SIZES))} (sigmoid), "
         f"batch 1, SGD lr {PE_LR}",
         PE_SIZES, "sigmoid", PE_LR, 0.0, None, X, y, init_weights(PE_SIZES, 10),
     )
@@ -375,16 +376,16 @@ class NumpyPerExample(Trainer):
 
 
 class SeedProcedural(Trainer):
-    """Context for (2), not a goal: seed 000's own numpy code, as the handout has students write it.
+    """Context for (2), not a goal: the 10-315 handout's own numpy code, as students write it.
 
     ``examples/ocr/procedural.py``: NNForward / NNBackward (linearForward, sigmoidForward,
     softmaxForward, crossEntropy and their backward functions), biases folded into α and β
     as column 0 (x carries a leading 1), a one-hot target per example, and the out-of-place
-    update α ← α − lr g_α of the seed's SGD loop.
+    update α ← α − lr g_α of the handout's SGD loop.
     """
 
     def __init__(self, work: Workload, dtype: Any) -> None:
-        assert len(work.weights) == 2, "the seed's procedural API has one hidden layer"
+        assert len(work.weights) == 2, "the 10-315 handout's procedural API has one hidden layer"
         (W1, b1), (W2, b2) = work.weights
         self.alpha = np.column_stack([b1, W1]).astype(dtype)
         self.beta = np.column_stack([b2, W2]).astype(dtype)
@@ -562,7 +563,7 @@ def _numpy_data(pairs: list) -> list:
 
 
 def _seed_data(pairs: list) -> list:
-    # the seed's SGD adds the bias feature to the whole matrix before its loop
+    # the 10-315 handout's SGD adds the bias feature to the whole matrix before its loop
     return [(np.concatenate([[1.0], x]), y) for x, y in pairs]
 
 
@@ -589,7 +590,7 @@ def make_engines(work: Workload, dtypes: tuple[str, ...]) -> list[Engine]:
                               lambda w, d=np_dtype: ChainruleTrainer(w, d), _chainrule_data,
                               f"nn.MLP, F.cross_entropy, {optimiser}"))
         if per_example and dtype == "float64":
-            engines.append(Engine("numpy (seed 000 API)", dtype, "seed",
+            engines.append(Engine("numpy (10-315 HW2)", dtype, "seed",
                                   lambda w, d=np_dtype: SeedProcedural(w, d), _seed_data,
                                   "context: the handout's procedural code"))
         if per_example:
@@ -841,8 +842,9 @@ def goals(mb: dict[str, Result] | None, pe: dict[str, Result] | None) -> list[st
                 f"chainrule/numpy = {c / n:.2f}x, chainrule/torch = {c / tt:.2f}x (float64)"))
         c, seed = t(pe, "chainrule"), t(pe, "seed")
         if c and seed and n:
-            lines.append(f"  (context, not a goal: the seed's own numpy code is {seed / n:.2f}x the floor; "
-                         f"chainrule/seed code = {c / seed:.2f}x)")
+            lines.append(f"  (context, not a goal: the 10-315 handout's own numpy code is "
+                         f"{seed / n:.2f}x the floor; "
+                         f"chainrule/handout code = {c / seed:.2f}x)")
     if shaky:
         lines.append(f"  (NOISY rows behind these verdicts: {', '.join(sorted(set(shaky)))}; the machine was "
                      "busy: rerun, or try --blas-threads 1)")

@@ -1,4 +1,4 @@
-"""The chain rule, worked: seed 004's (Alberta slides) gradient examples, checked by hand.
+"""The chain rule, worked: gradient examples from Ray's backpropagation slides (U. Alberta), checked by hand.
 
     python examples/chain_rule.py [--out out] [--steps 200]
 

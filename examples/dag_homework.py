@@ -1,10 +1,10 @@
-"""The DAG backpropagation homework (seed 001, section 2): engine gradients against the seed's answers.
+"""The DAG backpropagation homework (CMU 10-601 homework 5, section 2): engine vs the handout's answers.
 
     z1 = ReLU(w11 x1 + w21 x2)          ŷ1 = σ(m11 z1³ + c1)
     z2 = w22 x2² + w32 x3 + b2          ŷ2 = m12 sin(z1) + m22 cos(z2)
     J  = log((y1 − ŷ1)²) + log((y2 − ŷ2)²)
 
-The seed derives every gradient by hand, layer by layer (dJ/dŷ1 = −2/(y1 − ŷ1), dJ/dz1 =
+The handout derives every gradient by hand, layer by layer (dJ/dŷ1 = −2/(y1 − ŷ1), dJ/dz1 =
 dJ/dŷ1 [3 m11 ŷ1(1 − ŷ1) z1²] + dJ/dŷ2 [m12 cos z1], ...). This script evaluates those
 formulas in plain Python at several points — one where the ReLU is inactive, one where its
 input is exactly 0 — and asserts that ``J.backward()`` gives the same numbers. Then it
@@ -50,7 +50,7 @@ POINTS = {
 
 
 def seed_answers(x, y, params, relu_prime_at_zero: float = 0.0) -> dict[str, float]:
-    """The seed's hand-derived gradients, evaluated in plain Python."""
+    """The handout's hand-derived gradients, evaluated in plain Python."""
     w11, w21, w22, w32, m11, m12, m22, b2, c1 = params
     x1, x2, x3 = x
     pre = w11 * x1 + w21 * x2
@@ -77,12 +77,12 @@ def seed_answers(x, y, params, relu_prime_at_zero: float = 0.0) -> dict[str, flo
 
 
 def check_point(label: str, x, y, params) -> float:
-    """Backpropagate at one point, compare with the seed; returns the largest difference."""
+    """Backpropagate at one point, compare with the handout; returns the largest difference."""
     J, theta = dag_homework(x, y, params)
     J.backward()
     expected = seed_answers(x, y, params)
     print(f"\n{label}: J = {J.item():.6f}")
-    print(f"  {'':6}{'engine':>14}{'seed formula':>16}")
+    print(f"  {'':6}{'engine':>14}{'handout formula':>16}")
     worst = 0.0
     for name in PARAMETER_NAMES:
         ours = theta[name].grad.item() + 0.0  # + 0.0 prints -0.0 as 0.0
@@ -114,10 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
-    print("Seed 001, section 2: gradients of J with respect to every parameter")
+    print("CMU 10-601 homework 5, section 2: gradients of J with respect to every parameter")
     worst = max(check_point(label, *point) for label, point in POINTS.items())
     print(
-        f"\nall {len(POINTS) * len(PARAMETER_NAMES)} gradients equal the seed's formulas "
+        f"\nall {len(POINTS) * len(PARAMETER_NAMES)} gradients equal the handout's formulas "
         f"(largest relative difference {worst:.1e})"
     )
     try:

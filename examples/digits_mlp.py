@@ -1,10 +1,10 @@
-"""An MLP with BatchNorm and momentum on handwritten digits: seed 002's (CMU 11-785 "MyTorch") training.
+"""An MLP with BatchNorm and momentum on handwritten digits: the training of CMU 11-785 homework 1 (MyTorch).
 
     python examples/digits_mlp.py [--hiddens 64,32] [--batchnorm-layers 1] [--activation sigmoid]
                                   [--momentum 0.9] [--lr 0.05] [--epochs 20] [--batch-size 32]
                                   [--seed 0] [--out out]
 
-Seed 002 trains ``MLP(784, 10, hiddens, activations, ..., lr, momentum, num_bn_layers)`` on
+The MyTorch handout trains ``MLP(784, 10, hiddens, activations, ..., lr, momentum, num_bn_layers)`` on
 MNIST: each hidden layer is Linear -> BatchNorm (for the first ``num_bn_layers`` layers) ->
 activation, the output is softmax cross-entropy on logits, and the update is momentum
 SGD (dW <- beta dW - lr grad, W <- W + dW; ``nn.optim.SGD(momentum=...)`` takes the same
@@ -51,7 +51,7 @@ def load_data(seed: int, valid_fraction: float = 0.2):
 
 
 def get_training_stats(net, optimizer, data, epochs: int, batch_size: int, generator: np.random.Generator):
-    """Seed 002's training loop and statistics; returns four arrays, one value per epoch."""
+    """The MyTorch handout's training loop and statistics; returns four arrays, one value per epoch."""
     x_train, y_train, x_valid, y_valid = data
     training_losses, training_errors, validation_losses, validation_errors = [], [], [], []
     for _ in range(epochs):
@@ -144,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         "--batchnorm-layers",
         type=int,
         default=1,
-        help="BatchNorm after the first k hidden layers (seed 002's num_bn_layers; default 1)",
+        help="BatchNorm after the first k hidden layers (the MyTorch handout's num_bn_layers; default 1)",
     )
     parser.add_argument(
         "--activation",
         default="sigmoid",
         choices=["sigmoid", "tanh", "relu"],
-        help="hidden activation (default sigmoid, as seed 002's sample)",
+        help="hidden activation (default sigmoid, as in the MyTorch handout's sample)",
     )
     parser.add_argument("--momentum", type=float, default=0.9, help="momentum (default 0.9)")
     parser.add_argument("--lr", type=float, default=0.05, help="learning rate (default 0.05)")

@@ -1,9 +1,9 @@
 """Draw the pictures of docs/graphs.md: computation graphs for teaching.
 
 1. a first expression, f = x·y + sin x at (2, −1), values and gradients;
-2. seed 001's DAG homework (section 2): forward, backward, one step of the story, and
-   the whole step-by-step page (what ``chainrule demo`` writes);
-3. seed 001's backpropagation through time (section 3): the linear RNN
+2. the DAG backpropagation problem of CMU 10-601 homework 5 (section 2): forward, backward,
+   one step of the story, and the whole step-by-step page (what ``chainrule demo`` writes);
+3. the 10-601 handout's backpropagation through time (section 3): the linear RNN
    h(n) = U x(n) + h(n−1), o(n) = V h(n), unrolled for 3 steps, one box per time step;
 4. the same RNN unrolled for 10,000 steps, collapsed to fit in 80 nodes.
 
@@ -44,7 +44,7 @@ def first_expression() -> Tensor:
 
 
 def linear_rnn(steps: int, seed: int = 0) -> Tensor:
-    """Seed 001 section 3 (W = I, identity activation), l(n) = ½‖o(n) − y(n)‖²."""
+    """The 10-601 handout, section 3 (W = I, identity activation), l(n) = ½‖o(n) − y(n)‖²."""
     rng = np.random.default_rng(seed)
     U = Tensor(rng.standard_normal((2, 2)).round(2), requires_grad=True, name="U")
     V = Tensor(rng.standard_normal((1, 2)).round(2), requires_grad=True, name="V")
@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     frames = list(autograd.backprop_frames(J, rankdir="TB"))
     save(frames[9], out, "dag_step_09", written)
     if can_render("svg"):
-        written.append(autograd.save_backprop_html(J, out / "dag_steps.html", rankdir="TB",
-                                                   title="Backpropagation, step by step: seed 001's DAG"))
+        title = "Backpropagation, step by step: the 10-601 handout's DAG"
+        written.append(autograd.save_backprop_html(J, out / "dag_steps.html", rankdir="TB", title=title))
 
     save(autograd.draw(linear_rnn(3)), out, "bptt_unrolled", written)
     start = time.perf_counter()

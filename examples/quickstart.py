@@ -1,7 +1,6 @@
 """Quick start: build an expression, call .backward(), read the gradients.
 
-The function is the chain-rule example from the Alberta backpropagation slides
-(seed 004):
+The function is the chain-rule example from Ray's backpropagation slides (U. Alberta):
 
     f(x1, x2, x3, x4) = (x1 + 10 x2)^2 + 5 (x3 - x4)^2 + (x2 + 2 x3)^4 + 10 (x1 - x4)^4
 

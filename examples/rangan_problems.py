@@ -1,4 +1,4 @@
-"""Rangan's "Neural Network Notes with Solved Problems" (seed 003), solved again by the engine.
+"""Rangan's "Neural Network Notes with Solved Problems", solved again by the engine.
 
     python examples/rangan_problems.py [--out out]
 
@@ -216,7 +216,7 @@ def plot_threshold_networks(path: Path) -> None:
     axes[2].set_aspect("equal")
     axes[2].set_title(r"problem 3: $\hat y = 1$ only on $x_1 \geq 0, x_2 \geq 0, x_1 + x_2 < 1$", fontsize=10)
     figure.suptitle(
-        "Rangan's hard-threshold networks (seed 003, section 1), computed by the engine", fontsize=11
+        "Rangan's hard-threshold networks (section 1 of his notes), computed by the engine", fontsize=11
     )
     figure.tight_layout()
     save_figure(figure, path)

@@ -1,8 +1,8 @@
-"""Backpropagation through time (seed 001, section 3): an unrolled RNN is just a graph.
+"""Backpropagation through time (CMU 10-601 homework 5, section 3): an unrolled RNN is just a graph.
 
 Part 1 — the homework's linear RNN, h(n) = U x(n) + h(n-1), o(n) = V h(n), with the loss
 J = Σ_t l(y(t), o(t)) and l = ½‖o − y‖². The engine's gradients are checked against
-the seed's answers:
+the handout's answers:
 
     ∂J/∂h(n) = Vᵀ ∂J/∂o(n) + ∂J/∂h(n+1)
     ∂J/∂V    = Σ_i ∂J/∂o(i) h(i)ᵀ
@@ -30,7 +30,7 @@ from autograd import Tensor
 
 
 def linear_rnn_check(steps: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
-    """Part 1: engine gradients against the seed's BPTT formulas; returns the gradients."""
+    """Part 1: engine gradients against the handout's BPTT formulas; returns the gradients."""
     rng = np.random.default_rng(seed)
     a, b, c = 3, 4, 2  # sizes of x, h, o
     u0, v0 = rng.standard_normal((b, a)), rng.standard_normal((c, b))
@@ -52,7 +52,7 @@ def linear_rnn_check(steps: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
     J.name = "J"
     J.backward()
 
-    # The seed's answers, evaluated in numpy
+    # The handout's answers, evaluated in numpy
     h_values = np.cumsum(xs @ u0.T, axis=0) + h0
     dJ_do = h_values @ v0.T - ys  # l = ½‖o − y‖² gives ∂l/∂o = o − y
     dJ_dh = np.zeros((steps, b))
@@ -137,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps <= 0:
         parser.error("--steps must be positive")
 
-    print("Part 1: the linear RNN of seed 001 section 3 (4 time steps)")
+    print("Part 1: the linear RNN of the 10-601 handout, section 3 (4 time steps)")
     result = linear_rnn_check()
-    print("  engine gradients equal the seed's BPTT formulas:")
+    print("  engine gradients equal the handout's BPTT formulas:")
     print("    dJ/dh(n) = V^T dJ/do(n) + dJ/dh(n+1)   (checked for every n)")
     print("    dJ/dV    = sum_i dJ/do(i) h(i)^T")
     print("    dJ/dU    = sum_i dJ/dh(i) x(i)^T")

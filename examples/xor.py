@@ -1,4 +1,4 @@
-"""XOR with a neural network: seed 004's (Alberta slides) example, by hand and by training.
+"""XOR with a neural network, by hand and by training: Ray's backpropagation slides (U. Alberta).
 
     python examples/xor.py [--out out] [--iterations 2000]
 

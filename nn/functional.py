@@ -2,8 +2,9 @@
 
 Every loss takes ``reduction="mean" | "sum" | "none"`` as in PyTorch. The classification
 losses work on logits with log-sum-exp, so they are exact for logits of any size, and
-their gradients are the textbook ones: softmax(z) − y for cross-entropy (seed 004),
-σ(z) − y for binary cross-entropy on a logit (seed 003).
+their gradients are the textbook ones: softmax(z) − y for cross-entropy (Ray's
+backpropagation slides, U. Alberta), σ(z) − y for binary cross-entropy on a logit
+(Rangan's neural network notes).
 
 >>> import numpy as np
 >>> from autograd import Tensor

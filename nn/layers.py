@@ -186,7 +186,8 @@ class MLP(Sequential):
         activation: a name ("relu", "sigmoid", "tanh", "leaky_relu", "identity"), a Module
             class, or a factory; one instance per hidden layer.
         batchnorm: True for BatchNorm1d after every hidden Linear, or a number k for the
-            first k hidden layers only (seed 002's ``num_bn_layers``).
+            first k hidden layers only (``num_bn_layers`` of CMU 11-785 homework 1,
+            MyTorch).
         generator: seeds the initial weights.
 
     Being a Sequential, its state-dict keys ("0.weight", "1.running_mean", ...) are
@@ -229,7 +230,7 @@ class BatchNorm1d(Module):
     with the *unbiased* batch variance (as PyTorch). Evaluation: use the running
     statistics.
 
-    Seed 002's MyTorch BatchNorm with ``alpha=0.9, eps=1e-8`` is
+    The MyTorch handout's BatchNorm with ``alpha=0.9, eps=1e-8`` is
     ``BatchNorm1d(n, eps=1e-8, momentum=0.1)``: identical training outputs, gradients and
     running mean. Its running variance mixes in the *biased* batch variance σ², ours
     the unbiased σ²·m/(m−1) (batch of m), so the two differ by 0.1·σ²/(m−1) after one
@@ -324,7 +325,7 @@ class RNNCell(Module):
     """One step of an Elman RNN: h' = f(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh).
 
     ``nonlinearity`` is "tanh" (PyTorch's default), "relu", or "identity" (the linear
-    RNN of seed 001 section 3).
+    RNN of CMU 10-601 homework 5, section 3).
     """
 
     def __init__(

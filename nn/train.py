@@ -78,8 +78,8 @@ def fit(
 
     Each batch: forward, ``loss_fn(output, target)``, ``zero_grad``, ``backward``,
     ``optimizer.step()``. The training loss and error of an epoch are averaged over its
-    batches as they are trained (seed 002's ``get_training_stats``); validation is
-    scored after each epoch.
+    batches as they are trained (``get_training_stats`` of CMU 11-785 homework 1,
+    MyTorch); validation is scored after each epoch.
 
     Progress: a tqdm bar when tqdm is installed and the output is a terminal, else one
     line per epoch (``progress=False`` for silence).

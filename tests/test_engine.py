@@ -249,7 +249,7 @@ def test_sgd_update_through_data_is_allowed():
     for _ in range(3):
         loss = (w * w).sum()
         loss.backward()
-        w.data -= 0.25 * w.grad.data  # the seeds' update rule
+        w.data -= 0.25 * w.grad.data  # the course documents' update rule
         w.grad = None
     np.testing.assert_allclose(w.data, [0.125, -0.125])
 

@@ -1,4 +1,4 @@
-"""Smoke test of examples/dag_homework.py: all gradients equal the seed's formulas; drawings written."""
+"""Smoke test of examples/dag_homework.py: all gradients equal the handout's formulas; drawings written."""
 
 import subprocess
 import sys
@@ -14,7 +14,7 @@ def test_dag_homework_example(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "dag_homework.py"), "--out", str(tmp_path)],
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "all 36 gradients equal the seed's formulas" in result.stdout
+    assert "all 36 gradients equal the handout's formulas" in result.stdout
     assert "with the homework's ReLU'(0) = 1 instead" in result.stdout
     if not can_render("svg"):  # no Graphviz and no render extra: the DOT text instead
         dot = (tmp_path / "dag_backward.dot").read_text()

@@ -1,4 +1,4 @@
-"""Smoke test of examples/rnn_bptt.py: the seed's BPTT formulas hold and the outputs are written."""
+"""Smoke test of examples/rnn_bptt.py: the handout's BPTT formulas hold and the outputs are written."""
 
 import shutil
 import subprocess
@@ -18,7 +18,7 @@ def test_rnn_bptt_example_runs_and_draws_the_unrolled_graph(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "rnn_bptt.py"), "--out", str(tmp_path),
                              "--steps", "40"], capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "engine gradients equal the seed's BPTT formulas" in result.stdout
+    assert "engine gradients equal the handout's BPTT formulas" in result.stdout
     assert (tmp_path / "rnn_loss.png").read_bytes()[:4] == b"\x89PNG"
     if not can_render("svg"):  # no Graphviz and no render extra: the DOT text instead
         assert "t=3" in (tmp_path / "rnn_unrolled_forward.dot").read_text()

@@ -1,7 +1,7 @@
 """Smoke tests of the worked examples (xor, chain_rule, digits_mlp, rangan_problems).
 
 Each script runs as a subprocess, as a student would run it, with ``--out`` in a temporary
-folder. The scripts assert the seeds' answers themselves, so exit status 0 already means
+folder. The scripts assert the course documents' answers themselves, so exit status 0 already means
 the numbers are right; the tests check the key printed lines and the files written (SVG
 graphs parse as XML; PNGs have the PNG signature; plots only when matplotlib is installed).
 """

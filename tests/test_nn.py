@@ -142,7 +142,7 @@ def test_save_load_round_trip_reproduces_outputs(tmp_path):
 # ---- init --------------------------------------------------------------------------------
 
 
-def test_seed_init_schemes_are_one_call_each():
+def test_handout_init_schemes_are_one_call_each():
     net = nn.MLP(128, [50], 10, activation="sigmoid", generator=np.random.default_rng(0))
     nn.init.init_random_(net, generator=np.random.default_rng(1))
     weights = [p.data for n, p in net.named_parameters() if n.endswith("weight")]
@@ -214,7 +214,7 @@ def test_load_csv_missing_file(tmp_path):
 # ---- learning ------------------------------------------------------------------------------
 
 
-def test_mlp_learns_xor_like_seed_004():
+def test_mlp_learns_xor_like_rays_slides():
     x = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # the slides' truth table
     y = np.array([[1.0], [0.0], [1.0], [0.0]])
     net = nn.MLP(2, [2], 1, activation="sigmoid", generator=np.random.default_rng(3))

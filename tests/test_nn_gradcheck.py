@@ -1,5 +1,5 @@
-"""Finite-difference checks of every ``nn`` module (seed 001 A.6): d(output)/d(input) and
-d(output)/d(every parameter), whole Jacobians, via ``autograd.gradcheck`` in float64.
+"""Finite-difference checks of every ``nn`` module (CMU 10-601 homework 5, A.6): d(output)/d(input)
+and d(output)/d(every parameter), whole Jacobians, via ``autograd.gradcheck`` in float64.
 
 Parameters are leaf tensors that require grad, so they are passed to ``gradcheck`` as
 inputs themselves: ``gradcheck`` perturbs ``param.data`` in place, which the module reads

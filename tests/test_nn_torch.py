@@ -6,7 +6,7 @@ running statistics, and whole 20-step optimisation trajectories. Both sides star
 from identical parameters (chainrule's state dict copied into the torch module with
 ``torch.from_numpy``).
 
-The last part checks seed 002's (CMU 11-785 HW1P1, MyTorch) conventions: the momentum
+The last part checks the conventions of CMU 11-785 homework 1 (MyTorch): the momentum
 form m = βm − η∇; W += m, BatchNorm with alpha=0.9 and eps=1e-8 (and its *biased*
 running variance), and batch-averaged dW.
 """
@@ -778,11 +778,11 @@ def test_rnn_state_dict_both_ways():
     assert list(theirs2.state_dict()) == list(ours.state_dict())
 
 
-# ---- seed 002 (MyTorch) conventions ----------------------------------------------------------------
+# ---- the MyTorch handout's conventions -------------------------------------------------------------
 
 
-def test_seed002_momentum_trajectory():
-    """m ← βm − η∇W;  W ← W + m (seed 002, 3.5.3), in numpy, equals nn.optim.SGD(momentum=β)."""
+def test_mytorch_momentum_trajectory():
+    """m ← βm − η∇W;  W ← W + m (the MyTorch handout, 3.5.3), in numpy, equals nn.optim.SGD(momentum=β)."""
     beta, lr = 0.9, 0.05
     ours = nn.MLP(4, [8], 3, activation="tanh", generator=rng(21))
     reference = nn.MLP(4, [8], 3, activation="tanh", generator=rng(21))
@@ -799,8 +799,8 @@ def test_seed002_momentum_trajectory():
         np.testing.assert_allclose(ours.state_dict()[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
 
 
-def _seed002_batchnorm(x, gamma, beta, running_mean, running_var, alpha=0.9, eps=1e-8):
-    """Seed 002's BatchNorm forward (eqs. 38-41) and inference update (46-47), in numpy."""
+def _mytorch_batchnorm(x, gamma, beta, running_mean, running_var, alpha=0.9, eps=1e-8):
+    """The MyTorch handout's BatchNorm forward (eqs. 38-41) and inference update (46-47), in numpy."""
     mean = x.mean(axis=0)
     var = ((x - mean) ** 2).mean(axis=0)  # biased
     norm = (x - mean) / np.sqrt(var + eps)
@@ -810,8 +810,8 @@ def _seed002_batchnorm(x, gamma, beta, running_mean, running_var, alpha=0.9, eps
     return out, norm, mean, var, running_mean, running_var
 
 
-def _seed002_batchnorm_backward(delta, x, norm, mean, var, gamma, eps=1e-8):
-    """Seed 002's appendix C backward: eqs. 42-45, 27 and 37, written out literally."""
+def _mytorch_batchnorm_backward(delta, x, norm, mean, var, gamma, eps=1e-8):
+    """The MyTorch handout's appendix C backward: eqs. 42-45, 27 and 37, written out literally."""
     m = x.shape[0]
     dnorm = delta * gamma  # (42)
     dbeta = delta.sum(axis=0)  # (43)
@@ -822,25 +822,25 @@ def _seed002_batchnorm_backward(delta, x, norm, mean, var, gamma, eps=1e-8):
     return dx, dgamma, dbeta
 
 
-def test_seed002_batchnorm():
+def test_mytorch_batchnorm():
     """MyTorch BatchNorm(alpha=0.9), eps=1e-8 == BatchNorm1d(n, eps=1e-8, momentum=0.1) except running_var.
 
     Training outputs, gradients (appendix C) and the running mean agree. The running variance
-    differs: seed 002 averages the *biased* batch variance σ²_B (eq. 47), we (and PyTorch) the
+    differs: the MyTorch handout averages the *biased* batch variance σ²_B (eq. 47), we (and PyTorch) the
     unbiased one m/(m-1)·σ²_B. So the two running variances obey
 
-        ours_k − seed_k = 0.9 (ours_{k−1} − seed_{k−1}) + 0.1 σ²_B,k / (m − 1),
+        ours_k − mytorch_k = 0.9 (ours_{k−1} − mytorch_{k−1}) + 0.1 σ²_B,k / (m − 1),
 
     i.e. only the batch term 0.1·σ²_B differs by the factor m/(m-1); the running variance as a
     whole is *not* (m-1)/m times ours (the 0.9·Var part is shared). After the first step from
-    Var = 1: seed = 0.9 + 0.1 σ², ours = 0.9 + 0.1 σ² m/(m-1).
+    Var = 1: mytorch = 0.9 + 0.1 σ², ours = 0.9 + 0.1 σ² m/(m-1).
     """
     n, m = 4, 5
     ours = nn.BatchNorm1d(n, eps=1e-8, momentum=0.1)
     gamma, beta = rng(1).uniform(0.5, 2, n), rng(2).standard_normal(n)
     ours.weight.data[:] = gamma
     ours.bias.data[:] = beta
-    seed_mean, seed_var = np.zeros(n), np.ones(n)
+    mytorch_mean, mytorch_var = np.zeros(n), np.ones(n)
     expected_gap = np.zeros(n)
     g = rng(3)
     for step in range(5):
@@ -850,36 +850,36 @@ def test_seed002_batchnorm():
         xc = Tensor(x.copy(), requires_grad=True)
         out = ours(xc)
         out.backward(delta)
-        ref_out, norm, mean, var, seed_mean, seed_var = _seed002_batchnorm(
-            x, gamma, beta, seed_mean, seed_var
+        ref_out, norm, mean, var, mytorch_mean, mytorch_var = _mytorch_batchnorm(
+            x, gamma, beta, mytorch_mean, mytorch_var
         )
         np.testing.assert_allclose(out.data, ref_out, rtol=1e-12, atol=1e-12)
-        dx, dgamma, dbeta = _seed002_batchnorm_backward(delta, x, norm, mean, var, gamma)
+        dx, dgamma, dbeta = _mytorch_batchnorm_backward(delta, x, norm, mean, var, gamma)
         np.testing.assert_allclose(xc.grad.data, dx, rtol=1e-9, atol=1e-11)
         np.testing.assert_allclose(ours.weight.grad.data, dgamma, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(ours.bias.grad.data, dbeta, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(ours.running_mean, seed_mean, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(ours.running_mean, mytorch_mean, rtol=1e-14, atol=1e-15)
         # the documented difference, exactly
         expected_gap = 0.9 * expected_gap + 0.1 * var / (m - 1)
-        np.testing.assert_allclose(ours.running_var - seed_var, expected_gap, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ours.running_var - mytorch_var, expected_gap, rtol=1e-12, atol=1e-15)
         if step == 0:
-            np.testing.assert_allclose(seed_var, 0.9 + 0.1 * var, rtol=1e-15)
+            np.testing.assert_allclose(mytorch_var, 0.9 + 0.1 * var, rtol=1e-15)
             np.testing.assert_allclose(ours.running_var, 0.9 + 0.1 * var * m / (m - 1), rtol=1e-15)
             # the batch contributions differ by exactly (m-1)/m ...
-            np.testing.assert_allclose((seed_var - 0.9) / (ours.running_var - 0.9), (m - 1) / m, rtol=1e-12)
+            np.testing.assert_allclose((mytorch_var - 0.9) / (ours.running_var - 0.9), (m - 1) / m, rtol=1e-12)
             # ... but the running variances themselves do not
-            assert not np.allclose(seed_var / ours.running_var, (m - 1) / m)
+            assert not np.allclose(mytorch_var / ours.running_var, (m - 1) / m)
     # at inference each side normalises with its own statistics
     x = g.standard_normal((3, n))
     ours.eval()
-    seed_eval = gamma * (x - seed_mean) / np.sqrt(seed_var + 1e-8) + beta
+    mytorch_eval = gamma * (x - mytorch_mean) / np.sqrt(mytorch_var + 1e-8) + beta
     ours_eval = gamma * (x - ours.running_mean) / np.sqrt(ours.running_var + 1e-8) + beta
     np.testing.assert_allclose(ours(Tensor(x)).data, ours_eval, rtol=1e-12)
-    assert not np.allclose(ours_eval, seed_eval)
+    assert not np.allclose(ours_eval, mytorch_eval)
 
 
-def test_seed002_dw_is_batch_average():
-    """dW = gradient of the batch-averaged loss = (1/m) Σ_i per-example gradients (seed 002, 3.4.2)."""
+def test_mytorch_dw_is_batch_average():
+    """dW = gradient of the batch-averaged loss = (1/m) Σ_i per-example gradients (the MyTorch handout, 3.4.2)."""
     m = X_TRAIN.shape[0]
     layer = nn.Linear(4, 3, generator=rng(31))
     F.cross_entropy(layer(Tensor(X_TRAIN)), Y_TRAIN, reduction="mean").backward()
@@ -892,7 +892,7 @@ def test_seed002_dw_is_batch_average():
         sum_db += layer.bias.grad.data
     np.testing.assert_allclose(batch_dw, sum_dw / m, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(batch_db, sum_db / m, rtol=1e-12, atol=1e-15)
-    # closed form: dW = (softmax(z) - Y)ᵀ X / m, in seed 002's (in, out) orientation it is its transpose
+    # closed form: dW = (softmax(z) - Y)ᵀ X / m, in the MyTorch handout's (in, out) orientation it is its transpose
     z = X_TRAIN @ layer.weight.data.T + layer.bias.data
     s = np.exp(z - z.max(axis=1, keepdims=True))
     s /= s.sum(axis=1, keepdims=True)

@@ -60,7 +60,7 @@ def test_reproduces_the_handouts_tiny_trace(tmp_path):
 
 
 def reference_sgd(x_train, y_train, x_valid, y_valid, alpha, beta, epochs, rate):
-    """Seed 001 A.1, derived by hand in numpy (no autodiff): the independent reference."""
+    """CMU 10-601 homework 5, A.1, derived by hand in numpy (no autodiff): the independent reference."""
 
     def forward(x, alpha, beta):
         a = alpha @ np.concatenate([[1.0], x])

@@ -1,4 +1,4 @@
-"""Seed 000's hand-derived procedural network, cross-checked against the engine and finite differences."""
+"""The hand-derived procedural network of CMU 10-315 homework 2, cross-checked against the engine and finite differences."""
 
 import sys
 from pathlib import Path
@@ -77,7 +77,7 @@ def test_nn_backward_matches_engine_backward():
 
 
 def test_nn_backward_matches_finite_differences():
-    """Seed 000 A.1: the centred difference (J(θ + εd) − J(θ − εd)) / 2ε, entry by entry."""
+    """The 10-315 handout, A.1: the centred difference (J(θ + εd) − J(θ − εd)) / 2ε, entry by entry."""
     _, _, z, _, y_hat, _ = P.NNForward(X, Y, ALPHA, BETA)
     g_alpha, g_beta, *_ = P.NNBackward(X, Y, ALPHA, BETA, z, y_hat)
     eps = 1e-5

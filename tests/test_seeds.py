@@ -1,6 +1,6 @@
 """The course documents' worked answers, reproduced by the engine.
 
-Each expected value is the seed's own closed form (or printed number), evaluated in
+Each expected value is the course document's own closed form (or printed number), evaluated in
 numpy independently of the engine; the engine gets its gradients from ``.backward()``.
 """
 
@@ -15,7 +15,7 @@ def sigmoid(a):
     return 1 / (1 + np.exp(-a))
 
 
-# ---- seed 004: chain-rule examples (Alberta slides) ---------------------------------
+# ---- Ray's backpropagation slides (U. Alberta): chain-rule examples -----------------
 
 
 def powell(x1, x2, x3, x4):
@@ -33,7 +33,7 @@ def powell_gradient(x1, x2, x3, x4):
     )
 
 
-def test_seed004_four_variable_function_at_3_m1_0_1():
+def test_rays_slides_four_variable_function_at_3_m1_0_1():
     x = [Tensor(v, requires_grad=True) for v in [3.0, -1.0, 0.0, 1.0]]
     f = powell(*x)
     f.backward()
@@ -41,14 +41,14 @@ def test_seed004_four_variable_function_at_3_m1_0_1():
     assert [t.grad.item() for t in x] == [306.0, -144.0, -18.0, -310.0]
 
 
-def test_seed004_four_variable_function_as_one_vector():
+def test_rays_slides_four_variable_function_as_one_vector():
     x = Tensor([3.0, -1.0, 0.0, 1.0], requires_grad=True)
     powell(x[0], x[1], x[2], x[3]).backward()
     np.testing.assert_array_equal(x.grad.data, [306.0, -144.0, -18.0, -310.0])
 
 
 @pytest.mark.parametrize("z", [(1.0, 2.0), (0.5, -1.5), (-2.0, 0.25)])
-def test_seed004_composition_with_z_is_jacobian_vector_product(z):
+def test_rays_slides_composition_with_z_is_jacobian_vector_product(z):
     z1v, z2v = z
     z1, z2 = Tensor(z1v, requires_grad=True), Tensor(z2v, requires_grad=True)
     powell(z1 - z2, z1**2, z2**2, z1**2 + z1 * z2).backward()
@@ -59,7 +59,7 @@ def test_seed004_composition_with_z_is_jacobian_vector_product(z):
     np.testing.assert_allclose([z1.grad.item(), z2.grad.item()], expected, rtol=1e-14)
 
 
-def test_seed004_gradient_descent_function():
+def test_rays_slides_gradient_descent_function():
     rng = np.random.default_rng(4)
     for xv, yv in rng.uniform(-3, 3, size=(5, 2)):
         x, y = Tensor(xv, requires_grad=True), Tensor(yv, requires_grad=True)
@@ -69,7 +69,7 @@ def test_seed004_gradient_descent_function():
         assert y.grad.item() == pytest.approx(4 * s * np.cos(yv) * np.sin(yv), rel=1e-13, abs=1e-14)
 
 
-def test_seed004_scalar_network_rules():
+def test_rays_slides_scalar_network_rules():
     xv, yv, w1v, b1v, w2v, b2v = 0.7, 0.3, -1.2, 0.4, 2.0, -0.5
     X = Tensor(xv)
     W1, b1, W2, b2 = (Tensor(v, requires_grad=True) for v in (w1v, b1v, w2v, b2v))
@@ -92,7 +92,7 @@ def test_seed004_scalar_network_rules():
     assert b2.grad.item() == pytest.approx(dYp, rel=1e-14)
 
 
-def test_seed004_matrix_network_rules_with_broadcast_bias():
+def test_rays_slides_matrix_network_rules_with_broadcast_bias():
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
     w1v, b1v, w2v, b2v = (rng.standard_normal(s) for s in [(3, 4), (4,), (4, 2), (2,)])
@@ -110,7 +110,7 @@ def test_seed004_matrix_network_rules_with_broadcast_bias():
     np.testing.assert_allclose(b1.grad.data, dZ2.sum(0), rtol=1e-13)
 
 
-def test_seed004_softmax_cross_entropy_gradient_is_p_minus_y():
+def test_rays_slides_softmax_cross_entropy_gradient_is_p_minus_y():
     rng = np.random.default_rng(1)
     logits = Tensor(rng.standard_normal((4, 10)), requires_grad=True)
     labels = np.array([3, 0, 9, 3])
@@ -124,7 +124,7 @@ def test_seed004_softmax_cross_entropy_gradient_is_p_minus_y():
     np.testing.assert_allclose(logits.grad.data, p - y, rtol=1e-12, atol=1e-15)
 
 
-# ---- seed 001 section 2: the DAG homework ------------------------------------------
+# ---- CMU 10-601 homework 5, section 2: the DAG homework ----------------------------
 
 
 def dag_forward(x, y, params):
@@ -146,7 +146,7 @@ def dag_forward(x, y, params):
 
 
 def dag_closed_forms(x, y, params, relu_prime_at_zero=0.0):
-    """The seed's answers (a)-(f), plus the two it does not ask for (m22, w32, w21)."""
+    """The 10-601 handout's answers (a)-(f), plus the two it does not ask for (m22, w32, w21)."""
     w11, w21, w22, w32, m11, m12, m22, b2, c1 = params
     x1, x2, x3 = x
     pre1, z1, z2, y1, y2, _ = dag_forward(x, y, params)
@@ -178,7 +178,7 @@ DAG_POINTS = [
 
 
 @pytest.mark.parametrize("x, y, params", DAG_POINTS)
-def test_seed001_dag_gradients_equal_closed_forms(x, y, params):
+def test_cmu10601_dag_gradients_equal_closed_forms(x, y, params):
     tensors = [Tensor(v, requires_grad=True, name=n) for v, n in zip(params, NAMES)]
     *_, J = dag_forward([Tensor(v) for v in x], y, tensors)
     J.backward()
@@ -189,8 +189,8 @@ def test_seed001_dag_gradients_equal_closed_forms(x, y, params):
         assert tensors[0].grad.item() == 0.0 and tensors[1].grad.item() == 0.0  # ReLU inactive
 
 
-def test_seed001_dag_relu_at_exactly_zero_uses_pytorch_convention():
-    # w11 x1 + w21 x2 == 0: the seed defines ReLU'(0) = 1; the engine (like PyTorch) uses 0
+def test_cmu10601_dag_relu_at_exactly_zero_uses_pytorch_convention():
+    # w11 x1 + w21 x2 == 0: the handout defines ReLU'(0) = 1; the engine (like PyTorch) uses 0
     x, y = (1.0, 2.0, 0.5), (0.4, 1.0)
     params = (1.0, -0.5, 0.3, 0.2, 0.6, 0.9, -0.4, 0.1, 0.2)
     tensors = [Tensor(v, requires_grad=True, name=n) for v, n in zip(params, NAMES)]
@@ -198,21 +198,21 @@ def test_seed001_dag_relu_at_exactly_zero_uses_pytorch_convention():
     J.backward()
     engine = {t.name: t.grad.item() for t in tensors}
     pytorch_convention = dag_closed_forms(x, y, params, relu_prime_at_zero=0.0)
-    seed_convention = dag_closed_forms(x, y, params, relu_prime_at_zero=1.0)
+    handout_convention = dag_closed_forms(x, y, params, relu_prime_at_zero=1.0)
     assert engine["w11"] == pytorch_convention["w11"] == 0.0
     assert engine["w21"] == pytorch_convention["w21"] == 0.0
-    # with the seed's ReLU'(0) = 1 the gradient would flow: dJ/dz1 = dJ/dŷ2 m12 cos(0) ≠ 0
-    assert abs(seed_convention["w11"]) > 0.1
+    # with the handout's ReLU'(0) = 1 the gradient would flow: dJ/dz1 = dJ/dŷ2 m12 cos(0) ≠ 0
+    assert abs(handout_convention["w11"]) > 0.1
     # the conventions differ only in the weights feeding the ReLU
     for name in ["w22", "w32", "m11", "m12", "m22", "b2", "c1"]:
-        assert engine[name] == pytest.approx(seed_convention[name], rel=1e-12, abs=1e-14)
+        assert engine[name] == pytest.approx(handout_convention[name], rel=1e-12, abs=1e-14)
 
 
-# ---- seed 001 section 3: backpropagation through time ------------------------------
+# ---- the 10-601 handout, section 3: backpropagation through time -------------------
 
 
 @pytest.mark.parametrize("steps", [1, 2, 5])
-def test_seed001_bptt_gradients_equal_the_seed_formulas(steps):
+def test_cmu10601_bptt_gradients_equal_the_handout_formulas(steps):
     rng = np.random.default_rng(steps)
     a, b, c = 3, 4, 2
     uv, vv = rng.standard_normal((b, a)), rng.standard_normal((c, b))
@@ -231,7 +231,7 @@ def test_seed001_bptt_gradients_equal_the_seed_formulas(steps):
     J = sum(((o - y) ** 2).sum() * 0.5 for o, y in zip(os, ys))  # l = ½‖o − y‖²
     J.backward()
 
-    # the seed's answers, with dl/do(n) = o(n) − y(n)
+    # the handout's answers, with dl/do(n) = o(n) − y(n)
     h_values = [h0]
     for n in range(steps):
         h_values.append(uv @ xs[n] + h_values[-1])
@@ -250,10 +250,10 @@ def test_seed001_bptt_gradients_equal_the_seed_formulas(steps):
     np.testing.assert_allclose(U.grad.data, dJ_dU, rtol=1e-12)
 
 
-# ---- seed 003: Rangan's solved problems ---------------------------------------------
+# ---- Rangan's neural network notes: the solved problems ----------------------------
 
 
-def test_seed003_exp_model_backprop():
+def test_rangan_exp_model_backprop():
     rng = np.random.default_rng(3)
     n, d, m = 6, 3, 4
     x, y = rng.standard_normal((n, d)), rng.standard_normal(n)
@@ -279,7 +279,7 @@ def test_seed003_exp_model_backprop():
     np.testing.assert_allclose(b.grad.data, db, rtol=1e-12)
 
 
-def test_seed003_binary_cross_entropy_on_logits_gradient_is_sigmoid_minus_y():
+def test_rangan_binary_cross_entropy_on_logits_gradient_is_sigmoid_minus_y():
     z0 = np.array([-3.0, -0.5, 0.0, 0.7, 4.0])
     y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
     z = Tensor(z0, requires_grad=True)
@@ -289,7 +289,7 @@ def test_seed003_binary_cross_entropy_on_logits_gradient_is_sigmoid_minus_y():
     np.testing.assert_allclose(z.grad.data, sigmoid(z0) - y, rtol=1e-13, atol=1e-16)
 
 
-def test_seed003_binary_cross_entropy_stable_at_1000():
+def test_rangan_binary_cross_entropy_stable_at_1000():
     z = Tensor([1000.0, -1000.0], requires_grad=True)
     softplus = autograd.stack([autograd.zeros(2), z], axis=0).logsumexp(axis=0)
     loss = (softplus - Tensor([0.0, 1.0]) * z).sum()
@@ -298,7 +298,7 @@ def test_seed003_binary_cross_entropy_stable_at_1000():
     np.testing.assert_allclose(z.grad.data, [1.0, -1.0])
 
 
-def test_seed003_categorical_cross_entropy_and_relu_network():
+def test_rangan_categorical_cross_entropy_and_relu_network():
     rng = np.random.default_rng(7)
     n, d, h, k = 5, 3, 4, 3
     x = rng.standard_normal((n, d))
@@ -322,7 +322,7 @@ def test_seed003_categorical_cross_entropy_and_relu_network():
     np.testing.assert_allclose(bh.grad.data, dzh.sum(0), rtol=1e-12)
 
 
-def test_seed003_hard_threshold_network_solves_xor_with_zero_gradient():
+def test_rangan_hard_threshold_network_solves_xor_with_zero_gradient():
     # a 2-2-1 hard-threshold network: u1 = [x1 + x2 − 0.5 >= 0], u2 = [x1 + x2 − 1.5 >= 0],
     # output [u1 − u2 − 0.5 >= 0] is XOR; the threshold passes no gradient
     x = Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

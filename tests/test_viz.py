@@ -346,7 +346,7 @@ def test_jupyter_shows_drawings_without_graphviz(monkeypatch, tmp_path):
 
 
 def unrolled_rnn(steps: int, scoped: bool) -> Tensor:
-    """Seed 001's BPTT network, h(n) = U x(n) + h(n−1), o(n) = V h(n), unrolled."""
+    """The BPTT network of CMU 10-601 homework 5, h(n) = U x(n) + h(n−1), o(n) = V h(n), unrolled."""
     rng = np.random.default_rng(0)
     U = Tensor(rng.standard_normal((2, 2)), requires_grad=True, name="U")
     V = Tensor(rng.standard_normal((1, 2)), requires_grad=True, name="V")

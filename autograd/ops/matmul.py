@@ -1,7 +1,7 @@
 """Matrix multiplication, with numpy's rules for 1-d and batched operands.
 
 For 2-d operands, ``out = a @ b`` has the backward rules every course derives
-(seed 004: δX = δZ Wᵀ, δW = Xᵀ δZ):
+(Ray's backpropagation slides, U. Alberta: δX = δZ Wᵀ, δW = Xᵀ δZ):
 
     grad_a = g @ bᵀ,    grad_b = aᵀ @ g.
 

@@ -148,8 +148,9 @@ class SoftmaxCrossEntropy(Op):
     """−log softmax(logits)[target] per example, reduced: softmax and cross-entropy as one node.
 
     The handouts combine the two "due to the simpler calculation": the gradient with
-    respect to the logits is softmax(logits) − onehot(target) (seed 004), scaled by
-    the incoming gradient (divided by the number of examples for ``"mean"``).
+    respect to the logits is softmax(logits) − onehot(target) (Ray's backpropagation
+    slides, U. Alberta), scaled by the incoming gradient (divided by the number of
+    examples for ``"mean"``).
 
     ``target`` holds class indices (an integer array of the logits' shape without
     ``axis``); it is a parameter of the op, not an input: it has no gradient.

@@ -1,7 +1,8 @@
 """``draw``: a recorded computation as a Graphviz graph a student can read.
 
-The picture follows seed 003's computation-graph figures. Every tensor is a rounded
-box and every operation is its own small node between its inputs and its output:
+The picture follows the computation-graph figures of Rangan's neural network notes. Every
+tensor is a rounded box and every operation is its own small node between its inputs and
+its output:
 
 ======================  ============================================================
 parameters              leaves that require a gradient — light blue
@@ -59,8 +60,8 @@ from autograd.viz.render import render
 
 # ---- the colour legend -------------------------------------------------------------
 
-PARAMETER_FILL = "#add8e6"  # light blue, as seed 003 draws parameters
-DATA_FILL = "#b8ecb8"  # light green, as seed 003 draws data
+PARAMETER_FILL = "#add8e6"  # light blue, as Rangan's notes draw parameters
+DATA_FILL = "#b8ecb8"  # light green, as Rangan's notes draw data
 INTERMEDIATE_FILL = "#ffffff"
 OP_FILL = "#e6e6e6"
 OUTPUT_FILL = "#ffe8a3"  # light gold

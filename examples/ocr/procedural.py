@@ -1,4 +1,4 @@
-"""CMU 10-315 HW2 (seed 000): the one-hidden-layer network written procedurally, by hand, in numpy.
+"""CMU 10-315 homework 2: the one-hidden-layer network written procedurally, by hand, in numpy.
 
 This is the homework's own API — every derivative derived on paper — so it can be
 set beside the engine: ``tests/test_ocr_procedural.py`` checks every backward

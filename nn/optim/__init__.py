@@ -106,8 +106,8 @@ class SGD(Optimizer):
 
     With momentum μ: b ← μ b + (1 − dampening) g (b = g on the first step), then
     p ← p − lr·b (or p − lr·(g + μ b) with ``nesterov``). For a constant learning
-    rate this is the same trajectory as seed 002's m ← μ m − lr g; p ← p + m
-    (m = −lr·b).
+    rate this is the same trajectory as the update of CMU 11-785 homework 1 (MyTorch),
+    m ← μ m − lr g; p ← p + m (m = −lr·b).
     """
 
     def __init__(
