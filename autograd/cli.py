@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="layout: left to right (default) or top to bottom")
     demo = commands.add_parser(
         "demo",
-        help="draw seed 001's DAG homework graph: forward, backward, and step by step",
+        help="draw the DAG homework graph of CMU 10-601 homework 5: forward, backward, and step by step",
         description="Write the forward and backward images and the step-by-step page of the DAG "
         "homework graph (CMU 10-601 HW5, section 2), and print its gradients.",
     )
@@ -286,7 +286,7 @@ def command_demo(arguments: argparse.Namespace) -> int:
     _check_folder_can_be_made(folder)
 
     J, parameters = demo.dag_homework()
-    print("Seed 001, section 2: the DAG homework graph")
+    print("CMU 10-601 homework 5, section 2: the DAG homework graph")
     print("  J = log((y1 - ŷ1)²) + log((y2 - ŷ2)²) at x = (1, 2, -1), y = (0.9, 2.5)")
     print(f"  J = {J.item():.6g}")
     J.backward(retain_graph=True)

@@ -1,4 +1,4 @@
-"""The graphs ``chainrule demo`` draws: seed 001's DAG homework (section 2).
+"""The graphs ``chainrule demo`` draws: the DAG homework of CMU 10-601 homework 5 (section 2).
 
 The homework's graph, with inputs x = (x1, x2, x3), targets y = (y1, y2) and nine
 parameters θ = {w11, w21, w22, w32, m11, m12, m22, b2, c1}:
@@ -9,7 +9,7 @@ parameters θ = {w11, w21, w22, w32, m11, m12, m22, b2, c1}:
     ŷ2 = m12 sin(z1) + m22 cos(z2)
     J  = log((y1 − ŷ1)²) + log((y2 − ŷ2)²)
 
-The seed gives no numbers; ``DAG_POINT`` is a point where the ReLU is active
+The handout gives no numbers; ``DAG_POINT`` is a point where the ReLU is active
 (w11 x1 + w21 x2 = 1.1 > 0), so every parameter gets a gradient. At exactly 0 the
 engine uses ReLU'(0) = 0, as PyTorch does; the homework defines ReLU'(0) = 1.
 
@@ -58,7 +58,7 @@ def dag_homework(
     return J, theta
 
 
-STEPS_TITLE = "Backpropagation, step by step: seed 001's DAG homework"
+STEPS_TITLE = "Backpropagation, step by step: CMU 10-601's DAG homework"
 
 
 def demo_files(J: Tensor) -> tuple[list[tuple[str, bytes]], str | None]:
