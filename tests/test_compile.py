@@ -192,3 +192,31 @@ def test_every_op_in_autograd_ops_has_a_template():
             found.append(cls)
     missing = [cls.__name__ for cls in found if cls not in TEMPLATES]
     assert not missing, f"ops without a compiled template: {missing}"
+
+
+BROADCAST_PAIRS = [((), (3,)), ((3,), ()), ((2, 3), (3,)), ((2, 1), (1, 3)), ((4, 1, 3), (2, 1)),
+                   ((1,), (2, 2)), ((2, 3, 1), (2, 1, 4))]
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "pow": lambda a, b: a ** b,
+    "maximum": lambda a, b: a.maximum(b),
+    "minimum": lambda a, b: a.minimum(b),
+    "mixed": lambda a, b: (a * b + a / (b * b + 1)).tanh() - b.exp() * a,
+}
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_ops_over_broadcast_shape_pairs(name, shapes):
+    fn = BINARY[name]
+    inputs = [_tensor(s, positive=name == "pow") for s in shapes]
+    compiled = compile(fn)
+    out = fn(*inputs)
+    seed = RNG.standard_normal(out.shape)
+    for _ in range(2):
+        expected = _run(fn, inputs, seed)
+        got = _run(compiled, inputs, seed)
+        _assert_same(got, expected, exact=compiled.last.program.mode == "numpy")

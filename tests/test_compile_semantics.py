@@ -476,3 +476,17 @@ def test_scalar_code_falls_back_to_numpy_where_python_floats_raise():
         assert np.isnan(out.item()) or out.item() == (a * Tensor(0.0)).log().item() + a.item() / 0.0
         out.backward()
     assert f.compilations == 1
+
+
+def test_the_docs_example_shows_the_source_compile_writes_today():
+    import contextlib
+    import io
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "compile.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    shown = re.search(r"<!-- expected-output -->\n```text\n(.*?)```", page, re.S).group(1)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile_source(code), {"__name__": "docs_example"})
+    assert printed.getvalue().rstrip("\n") == shown.rstrip("\n")

@@ -7,8 +7,9 @@ leaves ``.grad`` on the parameters exactly as eager would. The eager engine stay
 textbook; this is the fast path beside it (see ``docs/compile.md``).
 
 * ``trace.py`` — stand-ins for the arguments, running ``fn``, reading its graph;
+* ``state.py`` — the modules and random generators behind ``fn``: guards and side effects;
 * ``analyze.py`` — comparing a real and a perturbed trace: where each value comes from;
-* ``templates.py`` — each op's forward and backward as code;
+* ``templates.py``, ``array_templates.py`` — each op's forward and backward as code;
 * ``codegen.py`` — the forward and backward functions, names, ``exec``;
 * ``kernels.py`` — the helpers the generated code calls, each tested against its op;
 * ``api.py`` — ``compile``, the signature cache and guards, the compiled op.

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd.compiler import analyze as an
-from autograd.compiler import codegen, trace
+from autograd.compiler import codegen, state, trace
 from autograd.compiler.trace import STATIC, CompileError
 from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
@@ -37,6 +37,7 @@ from autograd.tensor import Tensor, _apply
 
 _PERTURB_SEED = 0x5EED
 _requires_grad = operator.attrgetter("_requires_grad")
+_new = object.__new__
 _training = operator.attrgetter("training")
 
 
@@ -89,9 +90,12 @@ class Entry:
         self.extra_args = [arg for t, arg, _ in plan.extras if arg is not None]
         self.held = [t for t, arg, _ in plan.extras if arg is None]
         self.fixed_specs = [(np.shape(t._data), t._data.dtype) for t in self.fixed]
-        self.fixed_grad = list(map(_requires_grad, self.fixed))
-        self.modules = modules
-        self.flags = list(map(_training, modules))
+        # A parameter whose requires_grad is switched off needs no new code (the engine skips
+        # its gradient); a constant switched on does: its gradient was not generated.
+        self.constants = [t for t in self.fixed if not t._requires_grad]
+        self.all_modules = modules
+        self.modules = [m for m in modules if not _ignores_training(m)]  # whose train flag matters
+        self.flags = list(map(_training, self.modules))
         self.buffers = [(m, k, v) for m in modules for k, v in m._buffers.items()]
         self.last_datas: tuple[Any, ...] | None = None
         self.program_names: codegen.Names | None = None
@@ -111,18 +115,22 @@ class Entry:
                 raise _Stale
         self.last_datas = datas
 
-    def __call__(self, values: list[Any]) -> Tensor:
+    def __call__(self, values: tuple[Any, ...] | list[Any]) -> Tensor:
         if self.modules and list(map(_training, self.modules)) != self.flags:
             raise _Stale
-        for m, k, v in self.buffers:
-            if m._buffers.get(k) is not v:
-                raise _Stale
-        if list(map(_requires_grad, self.fixed)) != self.fixed_grad:
+        if self.buffers:
+            for m, k, v in self.buffers:
+                if m._buffers.get(k) is not v:
+                    raise _Stale
+        if self.constants and any(map(_requires_grad, self.constants)):
             raise _Stale
-        inputs = self.fixed + tuple(values[i] for i in self.tensor_args)
-        op = CompiledCall.__new__(CompiledCall)
-        op.entry, op.name = self, self.op_name
-        op.extras = [values[i] for i in self.extra_args] + [t._data for t in self.held]
+        inputs = self.fixed + tuple([values[i] for i in self.tensor_args]) if self.tensor_args else self.fixed
+        op = _new(CompiledCall)
+        op.entry = self
+        op.name = self.op_name
+        op.extras = [values[i] for i in self.extra_args]
+        if self.held:
+            op.extras += [t._data for t in self.held]
         try:
             return _apply(op, inputs)
         except _Passthrough as carried:
@@ -156,8 +164,7 @@ class Entry:
             except (ArithmeticError, ValueError):
                 _, op.saved = self._numpy().forward(*op.datas, *op.extras)
                 op.mode = "numpy"
-        with np.errstate(all="warn"):
-            return self._numpy().backward(grad, op.saved)
+        return self._numpy().backward(grad, op.saved)
 
 
 class CompiledFunction:
@@ -222,7 +229,7 @@ class CompiledFunction:
                 "numbers and hashable constants (pass a list of tensors as separate arguments, or "
                 "capture it in a closure)"
             ) from None
-        values = list(args) + [kwargs[k] for k in sorted(kwargs)]
+        values = args if not kwargs else list(args) + [kwargs[k] for k in sorted(kwargs)]
         for _ in range(2):
             if entry is None:
                 if self.compilations >= self.cache_limit:
@@ -266,6 +273,16 @@ class CompiledFunction:
         return entry
 
 
+_TRAINING_BLIND = ("Linear", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Sequential",
+                   "MLP", "RNNCell", "RNN", "Embedding")
+
+
+def _ignores_training(module: Any) -> bool:
+    """True for nn's own layers whose forward does not read ``training`` (not Dropout, BatchNorm)."""
+    cls = type(module)
+    return cls.__module__ == "nn.layers" and cls.__name__ in _TRAINING_BLIND
+
+
 def _hashable(value: Any) -> bool:
     try:
         hash(value)
@@ -307,30 +324,30 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
                    title: str, check: bool) -> Entry:
     clock = time.perf_counter
     timings = {"start": clock()}
-    early = trace.find_modules(fn, [])
-    state = trace.module_state(early)
-    generators = trace.find_generators(fn, early)
-    random_before = trace.random_states(generators)
+    early = state.find_modules(fn, [])
+    snapshot = state.module_state(early)
+    generators = state.find_generators(fn, early)
+    random_before = state.random_states(generators)
     try:
         r1 = trace.run(fn, specs, values, None, watch=True)
     except CompileError:
-        trace.restore_modules(state)  # the call did not happen
-        trace.restore_random_states(generators, random_before)
+        state.restore_modules(snapshot)  # the call did not happen
+        state.restore_random_states(generators, random_before)
         raise
     timings["trace"] = clock()
-    changed = trace.changed_modules(state)
-    drew = trace.drew_random(random_before, trace.random_states(generators))
+    changed = state.changed_modules(snapshot)
+    drew = state.drew_random(random_before, state.random_states(generators))
     if changed or drew:
-        trace.restore_modules(state)
-        trace.restore_random_states(generators, random_before)
+        state.restore_modules(snapshot)
+        state.restore_random_states(generators, random_before)
         raise CompileError(_side_effect(changed) if changed else (
             "the function draws random numbers (dropout in train mode, a random mask): a "
             "compiled function would repeat the traced draw at every call. Draw outside and "
             "pass the values in as an argument, call model.eval(), or run it eagerly"))
     params = [t for t in r1.leaves if t._requires_grad and id(t) not in r1.standins]
-    modules = trace.find_modules(fn, params)
-    late = [m for m in modules if all(m is not s[0] for s in state)]
-    state += trace.module_state(late)
+    modules = state.find_modules(fn, params)
+    late = [m for m in modules if all(m is not s[0] for s in snapshot)]
+    snapshot += state.module_state(late)
     snaps = an.snapshots(r1)
     to_perturb: dict[int, Tensor] = {id(p): p for p in params}
     for m in modules:
@@ -356,7 +373,7 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
                 f"{error}"
             ) from error
         timings["second trace"] = clock()
-        changed = trace.changed_modules(state)
+        changed = state.changed_modules(snapshot)
         if changed:
             raise CompileError(_side_effect(changed))
         plan = an.analyze(r1, r2, specs, snaps, swapped)
@@ -376,7 +393,7 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
     finally:
         for p, old, _ in swapped.values():
             trace.swap_data(p, old)
-        trace.restore_modules(state) if trace.changed_modules(state) else None
+        state.restore_modules(snapshot) if state.changed_modules(snapshot) else None
     if check:
         _check(entry, r1, {})
     timings["check"] = clock()

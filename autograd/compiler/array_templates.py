@@ -1,0 +1,315 @@
+"""Templates of the reductions, shape ops and matrix products (see ``templates``).
+
+Each writes the numpy calls of its op's own ``forward`` and ``backward`` in
+``autograd/ops/reduce.py``, ``shape.py`` and ``matmul.py``, specialised to the traced shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd.compiler.templates import Template, _grads
+from autograd.ops import matmul as mm
+from autograd.ops import reduce as red
+from autograd.ops import shape as sh
+
+# ---- reductions -------------------------------------------------------------------------
+
+
+def _axis(s: Any) -> Any:
+    """``_Reduction._axis_for``: the axis as given, normalized on a 0-d input."""
+    axis = s.value("axis")
+    return axis if len(s.in_shapes[0]) else red.normalize_axes(axis, 0)
+
+
+def _reduce_call(method: str, s: Any) -> str:
+    axis, keepdims = _axis(s), s.value("keepdims")
+    args = []
+    if axis is not None or keepdims:
+        args.append(f"axis={s.lit(axis)}")
+    if keepdims:
+        args.append("keepdims=True")
+    return f"{s.a}.{method}({', '.join(args)})"
+
+
+def _kept(s: Any, name: str) -> str:
+    """``_Reduction._with_kept_axes``: the reduced value reshaped to broadcast against the input."""
+    if s.value("keepdims"):
+        return name
+    shape = red.kept_shape(s.in_shapes[0], red.normalize_axes(s.value("axis"), len(s.in_shapes[0])))
+    return f"{name}.reshape({s.lit(shape)})"
+
+
+class Sum(Template):
+    ops, static, formula, scalar = (red.Sum,), ("axis", "keepdims"), "Σ a over axis", True
+
+    def forward(self, s):
+        return _reduce_call("sum", s)
+
+    def backward(self, s, g):
+        return [], [f"np.broadcast_to({_kept(s, g)}, {s.lit(s.in_shapes[0])})"]
+
+    def sforward(self, s):  # a 0-d value summed is itself
+        return s.a
+
+    def sbackward(self, s, g):
+        return [], [g]
+
+
+class Max(Template):
+    ops, static, formula = (red.Max,), ("axis", "keepdims"), "max over axis; ties share the gradient"
+    method = "max"
+
+    def forward(self, s):
+        return _reduce_call(self.method, s)
+
+    def backward(self, s, g):
+        winners, count = s.tmp("winners"), s.tmp("count")
+        axes = red.normalize_axes(s.value("axis"), len(s.in_shapes[0]))
+        lines = [
+            f"{winners} = {s.a} == {_kept(s, s.out)}",
+            f"{count} = {winners}.sum(axis={s.lit(axes)}, keepdims=True)",
+        ]
+        return lines, [f"{winners} * ({_kept(s, g)} / {count})"]
+
+
+class Min(Max):
+    ops, formula, method = (red.Min,), "min over axis; ties share the gradient", "min"
+
+
+class LogSumExp(Template):
+    ops, static, formula = (red.LogSumExp,), ("axis", "keepdims"), "log Σ e^a;  d/da = softmax(a)"
+
+    def forward(self, s):
+        return f"logsumexp({s.a}, {s.lit(_axis(s))}, {s.attr('keepdims')})"
+
+    def backward(self, s, g):
+        return [], [f"{_kept(s, g)} * np.exp({s.a} - {_kept(s, s.out)})"]
+
+
+class Softmax(Template):
+    ops, static, formula = (red.Softmax,), ("axis",), "e^a / Σ e^a;  d = s (g - Σ g s)"
+
+    def forward(self, s):
+        e, axis = s.tmp("exp"), s.attr("axis")
+        return [
+            f"{e} = np.exp({s.a} - {s.a}.max(axis={axis}, keepdims=True))",
+            f"{s.out} = {e} / {e}.sum(axis={axis}, keepdims=True)",
+        ]
+
+    def backward(self, s, g):
+        return [], [f"{s.out} * ({g} - ({g} * {s.out}).sum(axis={s.attr('axis')}, keepdims=True))"]
+
+
+class LogSoftmax(Template):
+    ops, static, formula = (red.LogSoftmax,), ("axis",), "a - log Σ e^a;  d = g - softmax Σ g"
+
+    def forward(self, s):
+        return f"log_softmax({s.a}, {s.attr('axis')})"
+
+    def backward(self, s, g):
+        return [], [f"{g} - np.exp({s.out}) * {g}.sum(axis={s.attr('axis')}, keepdims=True)"]
+
+
+class SoftmaxCrossEntropy(Template):
+    ops = (red.SoftmaxCrossEntropy,)
+    static, dynamic, ignored = ("axis", "reduction"), ("target",), ("_seen",)
+    formula = "-log softmax(z)[target];  dz = softmax(z) - onehot(target)"
+
+    def forward(self, s):
+        probs = s.extra("softmax")
+        args = f"{s.attr('target')}, {s.attr('axis')}, {s.attr('reduction')}"
+        return [f"{s.out}, {probs} = softmax_cross_entropy({s.a}, {args})"]
+
+    def backward(self, s, g):
+        args = f"{s.attr('target')}, {s.attr('axis')}, {s.attr('reduction')}"
+        return [], [f"softmax_cross_entropy_backward({g}, {s.extra('softmax')}, {args})"]
+
+
+# ---- shapes -------------------------------------------------------------------------------
+
+
+class Reshape(Template):
+    ops, static, formula = (sh.Reshape,), ("shape",), "the same values in a new shape"
+
+    def forward(self, s):
+        return f"{s.a}.reshape({s.attr('shape')})"
+
+    def backward(self, s, g):
+        return [], [f"{g}.reshape({s.lit(s.in_shapes[0])})"]
+
+
+def _transpose(name: str, axes: tuple[int, ...], s: Any) -> str:
+    if axes == (1, 0):
+        return f"{name}.T"
+    return f"np.transpose({name}, {s.lit(axes)})"
+
+
+class Transpose(Template):
+    ops, static, formula = (sh.Transpose,), ("axes",), "permute the axes"
+
+    def forward(self, s):
+        return _transpose(s.a, tuple(s.value("axes")), s)
+
+    def backward(self, s, g):
+        return [], [_transpose(g, tuple(int(i) for i in np.argsort(s.value("axes"))), s)]
+
+
+class BroadcastTo(Template):
+    ops, static, formula = (sh.BroadcastTo,), ("shape",), "repeat along new or size-1 axes"
+
+    def forward(self, s):
+        return f"np.broadcast_to({s.a}, {s.attr('shape')})"
+
+    def backward(self, s, g):
+        return [], [g]
+
+    def grad_shape(self, s, i):
+        return s.out_shape
+
+
+class GetItem(Template):
+    ops, dynamic, formula = (sh.GetItem,), ("index",), "a[index];  the gradient scattered back"
+
+    def forward(self, s):
+        return f"{s.a}[{s.subscript('index')}]"
+
+    def backward(self, s, g):
+        kernel = "scatter" if sh.is_basic_index(s.value("index")) else "scatter_add"
+        return [], [f"{kernel}({g}, {s.attr('index')}, {s.lit(s.in_shapes[0])})"]
+
+
+class ScatterAdd(Template):
+    ops, static, dynamic = (sh.ScatterAdd,), ("shape",), ("index",)
+    formula = "zeros with the values added at index"
+
+    def forward(self, s):
+        kernel = "scatter" if sh.is_basic_index(s.value("index")) else "scatter_add"
+        return f"{kernel}({s.a}, {s.attr('index')}, {s.attr('shape')})"
+
+    def backward(self, s, g):
+        return [], [f"{g}[{s.subscript('index')}]"]
+
+
+def _slices(axis: int, part: str) -> str:
+    return ", ".join([":"] * axis + [part])
+
+
+class Concat(Template):
+    ops, static, formula = (sh.Concat,), ("axis",), "join along an axis;  the gradient cut back"
+
+    def forward(self, s):
+        return f"np.concatenate(({', '.join(s.ins)},), axis={s.attr('axis')})"
+
+    def backward(self, s, g):
+        axis = s.value("axis") % len(s.out_shape)
+        grads, start = [], 0
+        for shape in s.in_shapes:
+            grads.append(f"{g}[{_slices(axis, f'{start}:{start + shape[axis]}')}]")
+            start += shape[axis]
+        return [], _grads(s, *grads)
+
+
+class Stack(Template):
+    ops, static, formula = (sh.Stack,), ("axis",), "join along a new axis"
+
+    def forward(self, s):
+        return f"np.stack(({', '.join(s.ins)},), axis={s.attr('axis')})"
+
+    def backward(self, s, g):
+        axis = s.value("axis") % len(s.out_shape)
+        return [], _grads(s, *[f"{g}[{_slices(axis, str(i))}]" for i in range(len(s.ins))])
+
+
+class Pad(Template):
+    ops, static, formula = (sh.Pad,), ("pad_width", "value"), "constant padding"
+
+    def forward(self, s):
+        return f"np.pad({s.a}, {s.attr('pad_width')}, constant_values={s.attr('value')})"
+
+    def backward(self, s, g):
+        shape = s.in_shapes[0]
+        widths = np.broadcast_to(np.asarray(s.value("pad_width"), dtype=int), (len(shape), 2))
+        parts = [f"{int(before)}:{int(before) + n}" for (before, _), n in zip(widths, shape)]
+        return [], [f"{g}[{', '.join(parts)}]"]
+
+
+# ---- matrix products --------------------------------------------------------------------
+
+
+def _swap(name: str, ndim: int) -> str:
+    return f"{name}.T" if ndim == 2 else f"{name}.swapaxes(-1, -2)"
+
+
+class MatMul(Template):
+    ops, formula = (mm.MatMul,), "a @ b;  da = g bᵀ, db = aᵀ g"
+
+    def forward(self, s):
+        return f"{s.a} @ {s.b}"
+
+    def backward(self, s, g):
+        (a_shape, b_shape), a, b = s.in_shapes, s.a, s.b
+        if len(a_shape) == 1 and len(b_shape) == 1:
+            return [], _grads(s, f"{g} * {b}", f"{g} * {a}")
+        a2 = a if len(a_shape) > 1 else f"{a}.reshape(1, -1)"
+        b2 = b if len(b_shape) > 1 else f"{b}.reshape(-1, 1)"
+        g2 = g
+        if len(a_shape) == 1:
+            g2 = f"np.expand_dims({g2}, -2)"
+        if len(b_shape) == 1:
+            g2 = f"np.expand_dims({g2}, -1)"
+        grad_a = f"{g2} @ {_swap(b2, max(len(b_shape), 2))}"
+        grad_b = f"{_swap(a2, max(len(a_shape), 2))} @ {g2}"
+        if len(a_shape) == 1:
+            grad_a = f"({grad_a})[..., 0, :]"
+        if len(b_shape) == 1:
+            grad_b = f"({grad_b})[..., 0]"
+        return [], _grads(s, grad_a, grad_b)
+
+    def grad_shape(self, s, i):
+        a_shape, b_shape = s.in_shapes
+        if len(a_shape) == 1 and len(b_shape) == 1:
+            return s.out_shape
+        a2 = a_shape if len(a_shape) > 1 else (1,) + a_shape
+        b2 = b_shape if len(b_shape) > 1 else b_shape + (1,)
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+        if i == 0:
+            return batch + (a2[-2], a2[-1]) if len(a_shape) > 1 else batch + (a2[-1],)
+        return batch + (b2[-2], b2[-1]) if len(b_shape) > 1 else batch + (b2[-2],)
+
+
+class Linear(Template):
+    ops, ignored = (mm.Linear,), ("input_needs_grad",)
+    formula = "x Wᵀ + b;  dx = g W, dW = gᵀ x, db = Σ g"
+
+    def forward(self, s):
+        x, w = s.ins[0], s.ins[1]
+        product = f"np.dot({w}, {x})" if len(s.in_shapes[0]) == 1 else f"{x} @ {w}.T"
+        if len(s.ins) == 2:
+            return product
+        bias = s.ins[2]
+        if np.result_type(s.out_dtype, s.in_dtypes[2]) == s.out_dtype:
+            return f"{product} + {bias}"
+        return [f"{s.out} = {product}", f"{s.out} += {bias}"]  # in place: keeps the product's dtype
+
+    def backward(self, s, g):
+        x, w = s.ins[0], s.ins[1]
+        out_features, in_features = s.in_shapes[1]
+        grads: list[str | None] = [f"{g} @ {w}"]
+        g_ndim = len(s.out_shape)
+        if g_ndim == 1:
+            grads += [f"{g}[:, None] * {x}", g]
+        else:
+            g2, x2 = g, x
+            if g_ndim > 2:
+                g2, x2 = f"{g}.reshape(-1, {out_features})", f"{x}.reshape(-1, {in_features})"
+            rows = int(np.prod(s.out_shape[:-1]))
+            grads += [f"{g2}.T * {x2}" if rows == 1 else f"{g2}.T @ {x2}", f"{g2}.sum(axis=0)"]
+        return [], _grads(s, *grads[: len(s.ins)])
+
+    def grad_shape(self, s, i):
+        if i == 2:
+            return s.out_shape if len(s.out_shape) == 1 else (s.in_shapes[1][0],)
+        return s.in_shapes[i]
