@@ -116,6 +116,48 @@ def test_mse_regression_with_adam_and_a_linear_model():
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+def test_rnn_bptt_and_embedding_match_eager_and_are_named_by_scope():
+    rng = np.random.default_rng(8)
+    emb = nn.Embedding(7, 3, generator=rng)
+    rnn = nn.RNN(3, 4, generator=rng)
+    head = nn.Linear(4, 2, generator=rng)
+    params = [*emb.parameters(), *rnn.parameters(), *head.parameters()]
+
+    def loss(tokens, y):  # tokens (T, N): embedded, run through the RNN, classified at the end
+        out, _ = rnn(emb(tokens))
+        return F.cross_entropy(head(out[-1]), y)
+
+    f = compile(loss)
+    for _ in range(3):
+        tokens, y = rng.integers(0, 7, (5, 2)), rng.integers(0, 2, 2)
+        results = []
+        for fn in (f, loss):
+            out = fn(tokens, y)
+            out.backward()
+            results.append([out.item()] + [p.grad.data.copy() for p in params])
+            for p in params:
+                p.grad = None
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+    assert f.compilations == 1
+    for name in ("rnn_weight_ih_l0", "t1_tanh", "t5_tanh", "g_t3_tanh", "embedding_weight", "check_index(tokens"):
+        assert name in f.source
+
+
+def test_per_call_indices_are_range_checked_as_eager_validates_them():
+    emb = nn.Embedding(5, 2, generator=np.random.default_rng(0))
+    f = compile(lambda idx: emb(idx).sum())
+    f(np.array([0, 4]))
+    for bad in (np.array([0, 5]), np.array([-1, 2])):
+        with pytest.raises(IndexError, match="out of range"):
+            f(bad)
+        with pytest.raises(IndexError):
+            emb(bad)
+    w = Tensor(np.arange(6.0), requires_grad=True)
+    g = compile(lambda i: w[i] * 2)
+    assert g(-1).item() == 10.0 and g(-2).item() == 8.0  # traced with a negative index: allowed
+
+
 # ---- what the result is ------------------------------------------------------------------
 
 

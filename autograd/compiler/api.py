@@ -88,7 +88,8 @@ class Entry:
         self.n_fixed = len(self.fixed)
         self.tensor_args = [arg for t, arg, _ in plan.inputs if arg is not None]
         self.extra_args = [arg for t, arg, _ in plan.extras if arg is not None]
-        self.held = [t for t, arg, _ in plan.extras if arg is None]
+        self.held = [t for t, arg, _ in plan.extras if arg is None]  # parameters read without a gradient
+        self.held_specs = [(np.shape(t._data), t._data.dtype) for t in self.held]
         self.fixed_specs = [(np.shape(t._data), t._data.dtype) for t in self.fixed]
         # A parameter whose requires_grad is switched off needs no new code (the engine skips
         # its gradient); a constant switched on does: its gradient was not generated.
@@ -130,7 +131,11 @@ class Entry:
         op.name = self.op_name
         op.extras = [values[i] for i in self.extra_args]
         if self.held:
-            op.extras += [t._data for t in self.held]
+            held = [t._data for t in self.held]
+            for data, (shape, dtype) in zip(held, self.held_specs):
+                if np.shape(data) != shape or data.dtype != dtype:
+                    raise _Stale
+            op.extras += held
         try:
             return _apply(op, inputs)
         except _Passthrough as carried:
@@ -296,7 +301,7 @@ def _signature(a: Any) -> Any:
     if isinstance(a, Tensor):
         d = a._data
         return (t, d.shape, d.dtype, a._requires_grad)
-    if t is np.ndarray:
+    if t is np.ndarray or isinstance(a, np.ndarray):
         return (t, a.shape, a.dtype)
     if t is int or t is float or isinstance(a, (np.integer, np.floating)):
         return t

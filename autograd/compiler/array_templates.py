@@ -174,11 +174,36 @@ class GetItem(Template):
     ops, dynamic, formula = (sh.GetItem,), ("index",), "a[index];  the gradient scattered back"
 
     def forward(self, s):
-        return f"{s.a}[{s.subscript('index')}]"
+        return [*_index_checks(s), f"{s.out} = {s.a}[{s.subscript('index')}]"]
 
     def backward(self, s, g):
         kernel = "scatter" if sh.is_basic_index(s.value("index")) else "scatter_add"
         return [], [f"{kernel}({g}, {s.attr('index')}, {s.lit(s.in_shapes[0])})"]
+
+
+def _index_checks(s: Any) -> list[str]:
+    """Range checks for the integer indices that are per-call inputs (``weight[idx]``).
+
+    Eager code often validates them in Python (``Embedding`` refuses a negative index); a
+    compiled call checks each against its axis instead. A negative index passes only if the
+    traced call had one (numpy counts it from the end).
+    """
+    structure, traced = s.node.attrs["index"], s.value("index")
+    parts = structure if isinstance(structure, tuple) else (structure,)
+    values = traced if isinstance(traced, tuple) else (traced,)
+    checks, axis = [], 0
+    for part, value in zip(parts, values):
+        if part is Ellipsis or value is Ellipsis:
+            break
+        if part is None:
+            continue
+        is_input = getattr(part, "kind", None) in ("extra", "derived", "input")
+        array = np.asarray(value)
+        if is_input and array.dtype.kind in "iu" and axis < len(s.in_shapes[0]):
+            negative = bool(array.size and array.min() < 0)
+            checks.append(f"check_index({part.name}, {s.in_shapes[0][axis]}, {negative})")
+        axis += array.ndim if array.dtype.kind == "b" else 1
+    return checks
 
 
 class ScatterAdd(Template):

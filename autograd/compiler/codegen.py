@@ -47,6 +47,14 @@ def _label(label: str) -> str:
     return _sanitize(label.lower())
 
 
+def _module_labels(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The labels of modules ("MLP", "0: Linear"), without free scopes such as an RNN's "t=3":
+    a parameter belongs to its module, not to the step that used it first."""
+    if not scope:
+        return scope
+    return tuple(label for label in scope if ": " in label or label.isidentifier()) or None
+
+
 def _scope_name(scope: tuple[str, ...] | None) -> str:
     if not scope:
         return ""
@@ -266,9 +274,10 @@ class Generator:
             scope = f"  ({'/'.join(node.out.scope)})" if node.out.scope else ""
             if isinstance(code, str):
                 fwd.append((f"{step.out} = {code}", comment[0] + scope))
-            else:
-                fwd.append((code[0], comment[0] + scope))
-                fwd += [(line, "") for line in code[1:]]
+            else:  # the comment goes on the line that defines the op's value
+                main = next((i for i, line in enumerate(code) if line.startswith(
+                    (f"{step.out} =", f"{step.out},"))), 0)
+                fwd += [(line, comment[0] + scope if i == main else "") for i, line in enumerate(code)]
             defined.append(step.out)
             defined += step.extras
         bwd: list[tuple[str, str]] = []
@@ -361,7 +370,7 @@ def assign_names(plan: Plan, arg_names: dict[int, str], names: Names) -> None:
         if arg is not None:
             name(v, arg_names.get(arg, v.hint))
         else:
-            scope = _scope_name(first_scope.get(id(v)))
+            scope = _scope_name(_module_labels(first_scope.get(id(v))))
             name(v, f"{scope}_{v.hint}" if scope and v.hint else v.hint or "param")
     for v in plan.derived:
         name(v, v.hint if v.source is None else v.source.name)

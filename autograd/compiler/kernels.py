@@ -107,6 +107,23 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
     return result
 
 
+def check_index(index: Any, length: int, negatives: bool) -> None:
+    """A per-call integer index within its axis (from the end too, if ``negatives``)."""
+    low = -length if negatives else 0
+    if np.ndim(index) == 0:
+        bad = not low <= index < length
+    else:
+        bad = index.size and (index.min() < low or index.max() >= length)
+    if bad:
+        flat = np.asarray(index).reshape(-1)
+        value = int(flat[np.flatnonzero((flat < low) | (flat >= length))[0]])
+        raise IndexError(
+            f"index {value} is out of range for an axis of length {length}"
+            + ("" if negatives else " (a compiled function takes a negative per-call index only "
+               "if the traced call had one)")
+        )
+
+
 def check_targets(target: Any, classes: int) -> None:
     """The class-index check ``nn.functional.cross_entropy`` makes, run on every call."""
     if target.ndim == 0:
