@@ -7,4 +7,16 @@
 
 Everything else (``mean``, ``var``, ``split``, ``flatten``, ...) is composed from these
 in ``autograd.tensor``.
+
+Each op also writes its local rule out, in ``rule``, right above its ``backward``: one
+entry per input (one entry for all inputs of ``concat`` and ``stack``; ``None`` for an
+input with no gradient) saying what that input receives, in terms of ``g`` (the gradient
+arriving at the output), ``out``, the input names of ``backward`` and the op's own
+attributes (``exponent``, ``negative_slope``, ``low``, ``high``). An entry is either a
+formula (``"g · cos(a)"``; ``·`` multiplies, ``^`` raises, ``@`` and ``ᵀ`` are matrix
+product and transpose, ``[a > 0]`` is 1 where true and 0 elsewhere, ``Σ`` sums over the
+op's axis) or, for ops that only move values around, a sentence with the names in braces
+(``"{g}, reshaped back to the shape of {a}"``). ``autograd.teaching`` prints these in the
+chain-rule trace and the gradient checker's explanations; a test evaluates every formula
+against its ``backward``, so the text cannot drift from the code.
 """

@@ -23,6 +23,8 @@ class Add(Op):
 
     forward = staticmethod(operator.add)  # a + b
 
+    rule = ("g", "g")
+
     def backward(self, g, out, a, b):
         return g, g
 
@@ -31,6 +33,8 @@ class Sub(Op):
     name = "sub"
 
     forward = staticmethod(operator.sub)  # a - b
+
+    rule = ("g", "−g")
 
     def backward(self, g, out, a, b):
         return g, -g
@@ -41,6 +45,8 @@ class Mul(Op):
 
     forward = staticmethod(operator.mul)  # a * b
 
+    rule = ("g · b", "g · a")
+
     def backward(self, g, out, a, b):
         return g * b, g * a
 
@@ -49,6 +55,8 @@ class Div(Op):
     name = "div"
 
     forward = staticmethod(operator.truediv)  # a / b
+
+    rule = ("g / b", "−g · a / b²")
 
     def backward(self, g, out, a, b):
         ga = g / b
@@ -61,6 +69,8 @@ class Neg(Op):
     def forward(self, a):
         return -a
 
+    rule = ("−g",)
+
     def backward(self, g, out, a):
         return (-g,)
 
@@ -72,6 +82,8 @@ class Pow(Op):
 
     def forward(self, a, b):
         return a**b
+
+    rule = ("g · b · a^(b − 1)", "g · a^b · log(a)")
 
     def backward(self, g, out, a, b):
         zero = np.zeros_like(g)
@@ -100,6 +112,8 @@ class PowScalar(Op):
     def forward(self, a):
         return a**self.exponent
 
+    rule = ("g · exponent · a^(exponent − 1)",)
+
     def backward(self, g, out, a):
         p = self.exponent
         if p == 0:
@@ -113,6 +127,8 @@ class Exp(Op):
     def forward(self, a):
         return np.exp(a)
 
+    rule = ("g · exp(a)",)
+
     def backward(self, g, out, a):
         return (g * out,)
 
@@ -122,6 +138,8 @@ class Log(Op):
 
     def forward(self, a):
         return np.log(a)
+
+    rule = ("g / a",)
 
     def backward(self, g, out, a):
         return (g / a,)
@@ -133,6 +151,8 @@ class Sqrt(Op):
     def forward(self, a):
         return np.sqrt(a)
 
+    rule = ("g / (2 · sqrt(a))",)
+
     def backward(self, g, out, a):
         return (g / (2 * out),)
 
@@ -142,6 +162,8 @@ class Abs(Op):
 
     def forward(self, a):
         return np.abs(a)
+
+    rule = ("g · sign(a)",)
 
     def backward(self, g, out, a):
         # g * sign(a), with sign(a) = (a > 0) - (a < 0): 0 at a == 0, and 0 at NaN, as
@@ -155,6 +177,8 @@ class Sin(Op):
     def forward(self, a):
         return np.sin(a)
 
+    rule = ("g · cos(a)",)
+
     def backward(self, g, out, a):
         return (g * np.cos(a),)
 
@@ -165,6 +189,8 @@ class Cos(Op):
     def forward(self, a):
         return np.cos(a)
 
+    rule = ("−g · sin(a)",)
+
     def backward(self, g, out, a):
         return (-g * np.sin(a),)
 
@@ -174,6 +200,8 @@ class Tanh(Op):
 
     def forward(self, a):
         return np.tanh(a)
+
+    rule = ("g · (1 − tanh(a)²)",)
 
     def backward(self, g, out, a):
         return (g * (1 - out * out),)
@@ -207,6 +235,8 @@ class Sigmoid(Op):
         # max(e, a >= 0) picks without a np.where (float constants: no int promotion)
         return np.maximum(e, a >= 0.0) / (1.0 + e)
 
+    rule = ("g · σ(a) · (1 − σ(a))",)
+
     def backward(self, g, out, a):
         slope = 1.0 - out  # σ' = σ(1 - σ); in place on arrays (scalars and Tensors rebind)
         slope *= out
@@ -222,6 +252,8 @@ class Softplus(Op):
     def forward(self, a):
         return np.logaddexp(0, a)
 
+    rule = ("g · σ(a)",)
+
     def backward(self, g, out, a):
         return (g * sigmoid(a),)  # the Sigmoid op, on arrays or (create_graph) Tensors
 
@@ -235,6 +267,8 @@ class ReLU(Op):
         if isinstance(a, np.floating):  # a scalar: a comparison costs a twentieth of a ufunc call
             return type(a)(0) if a <= 0 else a  # (NaN stays NaN, as with np.maximum)
         return np.maximum(a, 0)
+
+    rule = ("g · [a > 0]",)
 
     def backward(self, g, out, a):
         # The gradient passes wherever the output was not clamped to 0: where a > 0, and at a
@@ -261,6 +295,8 @@ class LeakyReLU(Op):
     def forward(self, a):
         return np.where(a > 0, a, a * self.negative_slope)
 
+    rule = ("g · ([a > 0] + negative_slope · [a ≤ 0])",)
+
     def backward(self, g, out, a):
         return (np.where(a > 0, g, g * self.negative_slope),)
 
@@ -278,6 +314,8 @@ class Heaviside(Op):
 
     def forward(self, a):
         return np.heaviside(a, self.at_zero)
+
+    rule = ("0",)
 
     def backward(self, g, out, a):
         return (g * 0,)
@@ -299,6 +337,8 @@ class Clip(Op):
 
     def forward(self, a):
         return np.clip(a, self.low, self.high)
+
+    rule = ("g · [low ≤ a ≤ high]",)
 
     def backward(self, g, out, a):
         inside = a == a  # all True (and False for NaN)
@@ -326,6 +366,8 @@ class Maximum(Op):
     def forward(self, a, b):
         return np.maximum(a, b)
 
+    rule = ("g · ([a > b] + [a = b] / 2)", "g · ([b > a] + [a = b] / 2)")
+
     def backward(self, g, out, a, b):
         ties = a == b
         return _share(g, a < b, ties), _share(g, b < a, ties)
@@ -339,6 +381,8 @@ class Minimum(Op):
     def forward(self, a, b):
         return np.minimum(a, b)
 
+    rule = ("g · ([a < b] + [a = b] / 2)", "g · ([b < a] + [a = b] / 2)")
+
     def backward(self, g, out, a, b):
         ties = a == b
         return _share(g, a > b, ties), _share(g, b > a, ties)
@@ -351,6 +395,8 @@ class Where(Op):
 
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
+
+    rule = (None, "g · [condition]", "g · (1 − [condition])")
 
     def backward(self, g, out, condition, a, b):
         zero = g * 0
@@ -367,6 +413,8 @@ class Cast(Op):
 
     def forward(self, a):
         return a.astype(self.dtype)
+
+    rule = ("g",)
 
     def backward(self, g, out, a):
         return (g.astype(a.dtype),)

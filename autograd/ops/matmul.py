@@ -24,6 +24,8 @@ class MatMul(Op):
     def forward(self, a, b):
         return np.matmul(a, b)
 
+    rule = ("g @ bᵀ", "aᵀ @ g")
+
     def backward(self, g, out, a, b):
         if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
             return g * b, g * a
@@ -68,6 +70,8 @@ class Linear(Op):
         if bias is not None:
             out += bias  # in place: the product is a fresh array
         return out
+
+    rule = ("g @ weight", "gᵀ @ x", "{g}, summed over the batch")
 
     def backward(self, g, out, x, weight, bias=None):
         grad_x = g @ weight if self.input_needs_grad else None

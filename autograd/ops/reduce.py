@@ -72,6 +72,8 @@ class Sum(_Reduction):
     def forward(self, a):
         return a.sum(axis=self._axis_for(a), keepdims=self.keepdims)
 
+    rule = ("{g}, copied to every element of {a} that was summed",)
+
     def backward(self, g, out, a):
         return (np.broadcast_to(self._with_kept_axes(g, a.shape), a.shape),)
 
@@ -82,6 +84,8 @@ class Max(_Reduction):
     def forward(self, a):
         return a.max(axis=self._axis_for(a), keepdims=self.keepdims)
 
+    rule = ("{g} to the largest element of {a} (split evenly between ties), 0 elsewhere",)
+
     def backward(self, g, out, a):
         winners = a == self._with_kept_axes(out, a.shape)
         count = winners.sum(axis=normalize_axes(self.axis, a.ndim), keepdims=True)
@@ -90,6 +94,7 @@ class Max(_Reduction):
 
 class Min(Max):
     name = "min"
+    rule = ("{g} to the smallest element of {a} (split evenly between ties), 0 elsewhere",)
 
     def forward(self, a):
         return a.min(axis=self._axis_for(a), keepdims=self.keepdims)
@@ -107,6 +112,8 @@ class LogSumExp(_Reduction):
         total = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
         return total if self.keepdims else np.squeeze(total, axis=axis)
 
+    rule = ("g · exp(a − out)",)
+
     def backward(self, g, out, a):
         softmax = np.exp(a - self._with_kept_axes(out, a.shape))
         return (self._with_kept_axes(g, a.shape) * softmax,)
@@ -121,6 +128,8 @@ class Softmax(Op):
     def forward(self, a):
         e = np.exp(a - a.max(axis=self.axis, keepdims=True))
         return e / e.sum(axis=self.axis, keepdims=True)
+
+    rule = ("out · (g − Σ(g · out))",)
 
     def backward(self, g, out, a):
         # Jacobian diag(s) - s s^T applied to g
@@ -139,6 +148,8 @@ class LogSoftmax(Op):
         log_p = a - np.maximum.reduce(a, axis=self.axis, keepdims=True)
         log_p -= np.log(np.add.reduce(np.exp(log_p), axis=self.axis, keepdims=True))  # log_p is fresh
         return log_p
+
+    rule = ("g − exp(out) · Σ(g)",)
 
     def backward(self, g, out, a):
         return (g - np.exp(out) * g.sum(axis=self.axis, keepdims=True),)
@@ -184,6 +195,8 @@ class SoftmaxCrossEntropy(Op):
             return losses
         total_loss = np.add.reduce(losses, axis=None)
         return total_loss if self.reduction == "sum" else total_loss / losses.size
+
+    rule = ("{g} · (softmax({logits}) − onehot(target)), divided by the number of examples for a mean",)
 
     def backward(self, g, out, logits):
         seen, self._seen = self._seen, None  # freed after use, like other saved values

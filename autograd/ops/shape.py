@@ -22,6 +22,8 @@ class Reshape(Op):
     def forward(self, a):
         return np.reshape(a, self.shape)
 
+    rule = ("{g}, reshaped back to the shape of {a}",)
+
     def backward(self, g, out, a):
         return (g.reshape(a.shape),)
 
@@ -37,6 +39,8 @@ class Transpose(Op):
     def forward(self, a):
         return np.transpose(a, self.axes)
 
+    rule = ("{g}, with its axes put back in their original order",)
+
     def backward(self, g, out, a):
         return (np.transpose(g, tuple(np.argsort(self.axes))),)
 
@@ -51,6 +55,8 @@ class BroadcastTo(Op):
 
     def forward(self, a):
         return np.broadcast_to(a, self.shape)
+
+    rule = ("{g}, summed back to the shape of {a}",)
 
     def backward(self, g, out, a):
         return (g,)
@@ -76,6 +82,8 @@ class GetItem(Op):
     def forward(self, a):
         return a[self.index]
 
+    rule = ("{g}, put at [index] into zeros shaped like {a}",)
+
     def backward(self, g, out, a):
         return (ScatterAdd(self.index, a.shape)(g),)
 
@@ -97,6 +105,8 @@ class ScatterAdd(Op):
             np.add.at(result, self.index, values)
         return result
 
+    rule = ("{g} at [index]",)
+
     def backward(self, g, out, values):
         return (GetItem(self.index)(g),)
 
@@ -110,6 +120,8 @@ class Concat(Op):
 
     def forward(self, *arrays):
         return np.concatenate(arrays, axis=self.axis)
+
+    rule = ("the part of {g} that came from this input",)
 
     def backward(self, g, out, *arrays):
         axis = self.axis % g.ndim
@@ -131,6 +143,8 @@ class Stack(Op):
     def forward(self, *arrays):
         return np.stack(arrays, axis=self.axis)
 
+    rule = ("the part of {g} that came from this input",)
+
     def backward(self, g, out, *arrays):
         axis = self.axis % g.ndim
         return tuple(g[(slice(None),) * axis + (i,)] for i in range(len(arrays)))
@@ -147,6 +161,8 @@ class Pad(Op):
 
     def forward(self, a):
         return np.pad(a, self.pad_width, constant_values=self.value)
+
+    rule = ("{g} with the padding cut off",)
 
     def backward(self, g, out, a):
         widths = np.broadcast_to(np.asarray(self.pad_width, dtype=int), (a.ndim, 2))
