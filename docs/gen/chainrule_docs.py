@@ -61,6 +61,16 @@ _SCROLL_INSIDE_FRAME = """<script>
 </script>"""
 
 
+# Embedded in a page's text column, a drawing reads best scaled to the frame's width: tick
+# the page's own "fit to window" box once it has loaded (nothing happens if it has none).
+_FIT_TO_FRAME = """<script>
+(function () {
+  var fit = document.getElementById("fit");
+  if (fit && !fit.checked) { fit.checked = true; fit.dispatchEvent(new Event("change")); }
+})();
+</script>"""
+
+
 def svg(graph_or_tensor: Any, **draw_options: Any) -> str:
     """The SVG text of a drawing, made by ``autograd.save_graph`` (``draw`` options allowed)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -82,16 +92,19 @@ def figure(graph_or_tensor: Any, alt: str, caption: str | None = None, *, width:
             f'alt="{html.escape(alt)}"{style}>{text}</figure>')
 
 
-def stepper(root: autograd.Tensor, *, height: int = 560, title: str | None = None, **options: Any) -> str:
+def stepper(root: autograd.Tensor, *, height: int = 560, title: str | None = None, fit: bool = True,
+            **options: Any) -> str:
     """The step-by-step page of ``autograd.save_backprop_html`` in an ``<iframe>``.
 
     The page is generated now and embedded whole (``srcdoc``), so it works offline and
-    from ``file://`` like the file itself would.
+    from ``file://`` like the file itself would. ``fit`` scales the drawing to the frame.
     """
     with tempfile.TemporaryDirectory() as folder:
         path = autograd.save_backprop_html(root, os.path.join(folder, "steps.html"), title=title, **options)
         page = path.read_text(encoding="utf-8")
     page = page.replace("<head>", "<head>\n" + _SCROLL_INSIDE_FRAME, 1)
+    if fit:
+        page = page.replace("</body>", _FIT_TO_FRAME + "\n</body>", 1)
     name = title or "Backpropagation, step by step"
     return (f'<iframe class="stepper" title="{html.escape(name)}" style="height: {height}px" '
             f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
