@@ -17,7 +17,8 @@ Three workloads (the first two are bench_training.py's, with its hand-written nu
 
 Engines: the floor (hand-written numpy; for (3) micrograd, if ``pip install micrograd``),
 eager chainrule, ``compile`` + the user's update loop (``p.data -= lr * p.grad.data`` or
-an ``nn.optim`` optimiser), and PyTorch on the CPU (one thread) where installed. BLAS runs
+an ``nn.optim`` optimiser), ``compile_step`` (forward, backward and the optimiser's update
+fused in one generated function), and PyTorch on the CPU (one thread) where installed. BLAS runs
 on one thread (threadpoolctl, else the environment variables, set before numpy loads).
 
 Every engine is first checked against the floor (losses and parameters, 1e-8 in float64,
@@ -53,6 +54,7 @@ import bench_training as bt  # noqa: E402
 
 from autograd import Tensor  # noqa: E402
 from autograd.compiler import compile  # noqa: E402
+from autograd.compiler.step import compile_step  # noqa: E402
 from nn import functional as F  # noqa: E402
 
 try:
@@ -89,6 +91,10 @@ class CompiledTrainer(bt.ChainruleTrainer):
                 seen.add(key)
                 self.loss_fn(x, y)
 
+    @property
+    def compile_seconds(self) -> float:
+        return self.loss_fn.last.compile_seconds
+
     def epoch(self, data: list, losses: list[float] | None = None) -> None:
         loss_fn = self.loss_fn
         if self.manual:
@@ -111,6 +117,31 @@ class CompiledTrainer(bt.ChainruleTrainer):
             opt.step()
             if losses is not None:
                 losses.append(loss.item())
+
+
+class StepTrainer(bt.ChainruleTrainer):
+    """``nn.MLP``, ``F.cross_entropy`` and ``nn.optim.SGD`` fused by ``compile_step``."""
+
+    def __init__(self, work: bt.Workload, dtype: Any) -> None:
+        super().__init__(work, dtype)
+        self.step = compile_step(self.model, F.cross_entropy, self.opt)
+
+    def warm(self, data: list) -> None:
+        for x, y in data:
+            self.step.prepare(x, y)  # (compiles each signature once, takes no step)
+
+    @property
+    def compile_seconds(self) -> float:
+        return self.step.last[0].compile_seconds
+
+    def epoch(self, data: list, losses: list[float] | None = None) -> None:
+        step = self.step
+        if losses is None:
+            for x, y in data:
+                step(x, y)
+        else:
+            for x, y in data:
+                losses.append(step(x, y))
 
 
 @dataclass
@@ -143,6 +174,8 @@ def training_rows(work: bt.Workload, dtypes: tuple[str, ...]) -> list[Row]:
                             lambda d=d: CompiledTrainer(work, d, manual=True), pairs))
         rows.append(Row(f"compile + {optimiser}", dtype, "compiled",
                         lambda d=d: CompiledTrainer(work, d), pairs))
+        rows.append(Row(f"compile_step({optimiser.replace('nn.optim.', '')})", dtype, "compiled",
+                        lambda d=d: StepTrainer(work, d), pairs))
         if torch is not None:
             t = getattr(torch, dtype)
             rows.append(Row("torch (1 thread)", dtype, "torch", lambda t=t: bt.TorchTrainer(work, t),
@@ -171,7 +204,7 @@ def check(work: bt.Workload, rows: list[Row], steps: int) -> None:
         note = ""
         if row.kind == "eager" and "optim" in row.name:
             eager[row.dtype] = (losses, params)
-        if row.kind == "compiled" and "optim" in row.name and row.dtype in eager:
+        if row.kind == "compiled" and row.dtype in eager and ("optim" in row.name or "step" in row.name):
             same = losses == eager[row.dtype][0] and all(
                 np.array_equal(a, b) for a, b in zip(params, eager[row.dtype][1]))
             note = ", bitwise equal to eager" if same else ", NOT bitwise equal to eager"
@@ -188,7 +221,7 @@ def measure(rows: list[Row], repeats: int) -> None:
             trainer = row.make()
             if hasattr(trainer, "warm"):
                 trainer.warm(row.data)
-                row.compile_seconds = trainer.loss_fn.last.compile_seconds
+                row.compile_seconds = trainer.compile_seconds
             gc.collect()
             start = time.perf_counter()
             trainer.epoch(row.data)

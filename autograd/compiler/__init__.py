@@ -12,7 +12,8 @@ textbook; this is the fast path beside it (see ``docs/compile.md``).
 * ``templates.py``, ``array_templates.py`` — each op's forward and backward as code;
 * ``codegen.py`` — the forward and backward functions, names, ``exec``;
 * ``kernels.py`` — the helpers the generated code calls, each tested against its op;
-* ``api.py`` — ``compile``, the signature cache and guards, the compiled op.
+* ``api.py`` — ``compile``, the signature cache and guards, the compiled op;
+* ``step.py`` — ``compile_step``: forward, backward and the optimiser's update in one function.
 
 >>> import numpy as np
 >>> from autograd import Tensor
@@ -34,7 +35,7 @@ from typing import Any
 from autograd.compiler.api import CompiledFunction
 from autograd.compiler.trace import CompileError
 
-__all__ = ["compile", "CompileError", "CompiledFunction"]
+__all__ = ["compile", "compile_step", "CompileError", "CompiledFunction"]
 
 
 def compile(  # noqa: A001  (autograd.compile, as torch.compile and jax.jit's siblings)
@@ -58,3 +59,11 @@ def compile(  # noqa: A001  (autograd.compile, as torch.compile and jax.jit's si
     if fn is None:
         return lambda f: CompiledFunction(f, tuple(static_argnums), cache_limit, check)
     return CompiledFunction(fn, tuple(static_argnums), cache_limit, check)
+
+
+def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,
+                 cache_limit: int = 8) -> Any:
+    """A whole training step as one generated function (see ``autograd.compiler.step``)."""
+    from autograd.compiler.step import compile_step as build
+
+    return build(model, loss_fn, optimizer, keep_grads=keep_grads, cache_limit=cache_limit)

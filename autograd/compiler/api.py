@@ -100,6 +100,7 @@ class Entry:
         self.buffers = [(m, k, v) for m in modules for k, v in m._buffers.items()]
         self.last_datas: tuple[Any, ...] | None = None
         self.program_names: codegen.Names | None = None
+        self.grad_dtypes: dict[int, np.dtype] = {}  # each gradient's dtype, seen by the compile-time check
         self.op_name = f"compiled {title}"
 
     @property
@@ -116,7 +117,8 @@ class Entry:
                 raise _Stale
         self.last_datas = datas
 
-    def __call__(self, values: tuple[Any, ...] | list[Any]) -> Tensor:
+    def guard(self) -> None:
+        """Raise ``_Stale`` if a module's train flag or buffer, or a constant's requires_grad changed."""
         if self.modules and list(map(_training, self.modules)) != self.flags:
             raise _Stale
         if self.buffers:
@@ -125,17 +127,24 @@ class Entry:
                     raise _Stale
         if self.constants and any(map(_requires_grad, self.constants)):
             raise _Stale
+
+    def held_datas(self) -> list[Any]:
+        """The data of the tensors read without a gradient, shape-checked."""
+        held = [t._data for t in self.held]
+        for data, (shape, dtype) in zip(held, self.held_specs):
+            if np.shape(data) != shape or data.dtype != dtype:
+                raise _Stale
+        return held
+
+    def __call__(self, values: tuple[Any, ...] | list[Any]) -> Tensor:
+        self.guard()
         inputs = self.fixed + tuple([values[i] for i in self.tensor_args]) if self.tensor_args else self.fixed
         op = _new(CompiledCall)
         op.entry = self
         op.name = self.op_name
         op.extras = [values[i] for i in self.extra_args]
         if self.held:
-            held = [t._data for t in self.held]
-            for data, (shape, dtype) in zip(held, self.held_specs):
-                if np.shape(data) != shape or data.dtype != dtype:
-                    raise _Stale
-            op.extras += held
+            op.extras += self.held_datas()
         try:
             return _apply(op, inputs)
         except _Passthrough as carried:
@@ -442,6 +451,8 @@ def _check(entry: Entry, run: trace.Run, swapped: dict[int, Any]) -> None:
         grads = entry.run_backward(op, seed)
     _compare("the result", out, out_ref, entry.program.mode)
     got = [g for g, (_, _, v) in zip(grads, plan.inputs) if v.needs_grad]
+    entry.grad_dtypes = {id(v): np.asarray(g).dtype for g, (_, _, v) in zip(grads, plan.inputs)
+                         if v.needs_grad}
     for (_, _, value), g, ref in zip([i for i in plan.inputs if i[2].needs_grad], got, grads_ref):
         _compare(f"the gradient of {value.name}", g, ref, entry.program.mode)
 

@@ -125,7 +125,8 @@ class SoftmaxCrossEntropy(Template):
 
     def backward(self, s, g):
         args = f"{s.attr('target')}, {s.attr('axis')}, {s.attr('reduction')}"
-        return [], [f"softmax_cross_entropy_backward({g}, {s.extra('softmax')}, {args})"]
+        kernel = "softmax_cross_entropy_backward_" if s.gen.fused else "softmax_cross_entropy_backward"
+        return [], [f"{kernel}({g}, {s.extra('softmax')}, {args})"]
 
 
 # ---- shapes -------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ class Linear(Template):
         if len(s.ins) == 2:
             return product
         bias = s.ins[2]
-        if np.result_type(s.out_dtype, s.in_dtypes[2]) == s.out_dtype:
+        if np.result_type(s.out_dtype, s.in_dtypes[2]) == s.out_dtype and not s.gen.fused:
             return f"{product} + {bias}"
         return [f"{s.out} = {product}", f"{s.out} += {bias}"]  # in place: keeps the product's dtype
 

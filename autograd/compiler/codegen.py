@@ -179,8 +179,11 @@ class Step:
 
 
 class Generator:
-    def __init__(self, plan: Plan, mode: str, names: Names | None = None) -> None:
-        self.plan, self.mode = plan, mode
+    """Writes one plan's forward and backward. ``fused``: for a training step's one function,
+    where no value is read after the step, so templates may work in place (``+=``, no copy)."""
+
+    def __init__(self, plan: Plan, mode: str, names: Names | None = None, fused: bool = False) -> None:
+        self.plan, self.mode, self.fused = plan, mode, fused
         self.names = names or Names()
         self.namespace: dict[str, Any] = {"np": np, "math": math, "f64": np.float64, **kernels.NAMES}
         self.extra_names: dict[Any, str] = {}
@@ -312,6 +315,7 @@ class Generator:
             if lines:
                 bwd.append((lines[0], comments[id(template)][1]))
                 bwd += [(line, "") for line in lines[1:]]
+        self.grad_names = grads  # {id(value): the variable of its gradient}, for compile_step
         returned = []
         for _, _, v in plan.inputs:
             name = grads.get(id(v)) if v.needs_grad else None
@@ -373,7 +377,8 @@ def assign_names(plan: Plan, arg_names: dict[int, str], names: Names) -> None:
             scope = _scope_name(_module_labels(first_scope.get(id(v))))
             name(v, f"{scope}_{v.hint}" if scope and v.hint else v.hint or "param")
     for v in plan.derived:
-        name(v, v.hint if v.source is None else v.source.name)
+        suffix = "int64" if v.convert == "int64" else np.dtype(v.convert).name
+        name(v, v.hint if v.source is None else f"{v.source.name}_{suffix}")
     for node in plan.nodes:
         for v in node.inputs:
             if v.kind in ("input", "extra", "derived") and not v.name:

@@ -193,6 +193,18 @@ def softmax_cross_entropy_backward(g: Any, probs: Any, target: Any, axis: int, r
     return grad
 
 
+def softmax_cross_entropy_backward_(g: Any, probs: Any, target: Any, axis: int, reduction: str) -> Any:
+    """``softmax_cross_entropy_backward`` in place on the saved softmax (a fused step's, used once),
+    as ``SoftmaxCrossEntropy.backward`` does on a plain pass."""
+    _at_target(probs, target, axis, add=-1.0)
+    if reduction == "none":
+        return probs * np.expand_dims(g, axis)
+    scale = g if reduction == "sum" else g / target.size
+    if scale != 1:
+        probs *= scale
+    return probs
+
+
 def as_int64(value: Any) -> Any:
     """A per-call integer input (a label, an index array) as numpy int64, as it was traced."""
     if type(value) is np.int64 or (type(value) is np.ndarray and value.dtype == np.int64):

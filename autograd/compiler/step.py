@@ -1,0 +1,275 @@
+"""``compile_step(model, loss_fn, optimizer)``: a whole training step as one generated function.
+
+``step = compile_step(model, F.cross_entropy, opt)`` returns ``step(inputs, target) -> float``,
+the same as::
+
+    loss = loss_fn(model(inputs), target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+but run as one function: the compiled forward, the compiled backward, and each parameter's
+optimiser update on the gradient arrays, with no graph, no engine pass and no ``.grad``.
+Parameters and the optimiser's state (momentum buffers, Adam's moments, ``step``) are
+updated in place, so ``model.state_dict()`` and ``opt.state_dict()`` are true after every
+step; hyper-parameters are read at each call (a scheduler changing ``lr`` takes effect);
+parameter versions are bumped as ``opt.step()`` bumps them. ``keep_grads=True`` also leaves
+each step's gradient in ``.grad`` (for logging; clip before the update needs eager code).
+
+The updates are ``sgd_update`` (``nn.optim.SGD.step``'s rule, written out) and, for the
+optimisers with a per-parameter rule (Adam, AdamW, RMSprop), that rule itself
+(``opt._update``). Tracing, guards and checks are ``compile``'s (see ``api.py``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+from typing import Any
+
+import numpy as np
+
+from autograd.compiler import codegen
+from autograd.compiler.api import CompiledFunction, Entry, _Stale
+from autograd.compiler.trace import CompileError
+from autograd.tensor import Tensor
+
+__all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
+
+
+def sgd_update(param: np.ndarray, grad: Any, group: dict[str, Any], states: dict[int, Any], key: int) -> None:
+    """``nn.optim.SGD.step`` for one parameter's data, in place (``.grad`` keeps the parameter's dtype).
+
+    p ← p − lr·g; with momentum μ: b ← μ b + (1 − dampening) g (b = g at first), p ← p − lr·b
+    (or p − lr·(g + μ b) with Nesterov); weight decay adds λ p to g first.
+    """
+    if grad.dtype != param.dtype:
+        grad = np.asarray(grad, dtype=param.dtype)
+    lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+    if momentum or decay:
+        if decay:
+            grad = grad + decay * param
+        if momentum:
+            buffers = states.setdefault(key, {})
+            buf = buffers.get("momentum_buffer")
+            if buf is None:
+                buf = buffers["momentum_buffer"] = np.array(grad, copy=True)
+            else:
+                buf *= momentum
+                if group["dampening"]:
+                    buf += (1 - group["dampening"]) * grad
+                else:
+                    buf += grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+    np.subtract(param, grad if lr == 1 else np.multiply(grad, lr), param)  # p.sub_(grad, alpha=lr)
+
+
+def rule_update(optimizer: Any, param: np.ndarray, grad: Any, group: dict[str, Any], states: dict[int, Any],
+                key: int) -> None:
+    """``Optimizer.step`` for one parameter: ``p.sub_(opt._update(group, p, g, state))``."""
+    if grad.dtype != param.dtype:
+        grad = np.asarray(grad, dtype=param.dtype)
+    np.subtract(param, optimizer._update(group, param, grad, states.setdefault(key, {})), param)
+
+
+class CompiledStep:
+    """A compiled training step: ``step(inputs, target) -> float``; ``.source`` shows it."""
+
+    def __init__(self, model: Any, loss_fn: Any, optimizer: Any, keep_grads: bool = False,
+                 cache_limit: int = 8) -> None:
+        self.model, self.loss_fn, self.optimizer, self.keep_grads = model, loss_fn, optimizer, keep_grads
+        sgd = type(optimizer).__name__ == "SGD" and type(optimizer).__module__ == "nn.optim"
+        if not sgd and type(optimizer).step is not _base_step(optimizer):
+            raise CompileError(
+                f"compile_step: {type(optimizer).__name__} has its own step(); compile_step knows "
+                "nn.optim's SGD and the optimisers with a per-parameter _update (Adam, AdamW, RMSprop)"
+            )
+        self.kind = "sgd" if sgd else "rule"
+
+        def step_loss(inputs: Any, target: Any) -> Any:
+            return loss_fn(model(inputs), target)
+
+        step_loss.__name__ = "step"
+        self.function = CompiledFunction(step_loss, cache_limit=cache_limit)
+        self.function.fn = step_loss
+        self.programs: dict[Any, tuple[Entry, Any]] = {}
+        self.last: tuple[Entry, Any] | None = None
+
+    @property
+    def source(self) -> str:
+        """The generated step of the latest signature: forward, backward and updates."""
+        if self.last is None:
+            raise RuntimeError("nothing compiled yet: call the step once first")
+        return self.last[1].source
+
+    def prepare(self, inputs: Any, target: Any) -> None:
+        """Compile for these arguments' signature without taking a step (to keep it out of timing)."""
+        key = self.function._key((inputs, target), {})
+        if key not in self.programs:
+            self.programs[key] = self._compile(key, (inputs, target))
+        self.last = self.programs[key]
+
+    def __call__(self, inputs: Any, target: Any) -> float:
+        function = self.function
+        values = (inputs, target)
+        key = function._key(values, {})
+        for _ in range(2):
+            compiled = self.programs.get(key)
+            if compiled is None:
+                if function.compilations >= function.cache_limit:
+                    return self._eager(inputs, target)
+                compiled = self.programs[key] = self._compile(key, values)
+            try:
+                loss = self._run(compiled, values)
+            except _Stale:
+                self.programs.pop(key, None)
+                function.cache.pop(key, None)
+                continue
+            self.last = compiled
+            return loss
+        return self._eager(inputs, target)
+
+    def _eager(self, inputs: Any, target: Any) -> float:
+        self.function._eager((inputs, target), {})  # (the one warning)
+        loss = self.loss_fn(self.model(inputs), target)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def _run(self, compiled: tuple[Entry, Any], values: tuple[Any, Any]) -> float:
+        entry, program = compiled
+        entry.guard()
+        fixed = entry.fixed
+        datas = [t._data for t in fixed]
+        last = entry.last_datas
+        if last is None or not all(map(_is, datas, last)):
+            for t, data in zip(fixed, datas):
+                if type(data) is not np.ndarray and t._requires_grad:
+                    t.data  # noqa: B018  (a 0-d parameter's data as a 0-d array, updated in place)
+            datas = [t._data for t in fixed]
+            entry.check_datas(tuple(datas))
+        datas += [values[i]._data for i in entry.tensor_args]
+        extras = [values[i] for i in entry.extra_args]
+        if entry.held:
+            extras += entry.held_datas()
+        result = program.step(*datas, *extras, self.optimizer.state)
+        for p in program.updated:
+            p._bump_version()
+        if self.keep_grads:
+            loss, grads = result
+            for p, g in zip(program.graded, grads):
+                p.grad = Tensor._leaf(np.array(g, dtype=p.dtype))
+            return float(loss)
+        return float(result)
+
+    def _compile(self, key: Any, values: tuple[Any, Any]) -> tuple[Entry, Any]:
+        function = self.function
+        entry = function.cache.get(key) or function._compile(key, values, {})
+        if entry.plan.output.shape != ():
+            raise CompileError("compile_step: the loss must be a scalar (a 0-d tensor), as backward() needs")
+        return entry, build_step(entry, self.optimizer, self.kind, self.keep_grads)
+
+
+def _is(a: Any, b: Any) -> bool:
+    return a is b
+
+
+def _base_step(optimizer: Any) -> Any:
+    for cls in type(optimizer).__mro__:
+        if cls.__name__ == "Optimizer" and cls.__module__ == "nn.optim":
+            return cls.step
+    return None
+
+
+class StepProgram:
+    def __init__(self, source: str, executed: str, step: Any, updated: list[Tensor], graded: list[Tensor]):
+        self.source, self.executed_source, self.step = source, executed, step
+        self.updated, self.graded = updated, graded
+
+
+def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool) -> StepProgram:
+    """One function: the entry's forward and backward (numpy code), then the updates."""
+    plan = entry.plan
+    gen = codegen.Generator(plan, "numpy", entry.program_names.copy(), fused=True)
+    for node in plan.nodes:
+        for structure in node.attrs.values():
+            for v in codegen._values_in(structure):
+                if v.kind == "constant":
+                    gen.namespace[v.name] = v.obj
+    fwd, bwd, _ = gen.generate()
+    fwd, bwd = fwd[:-1], bwd[:-1]  # without their returns
+    out = plan.output
+    seed = f"{gen.seed} = np.{out.dtype.type.__name__}(1.0)"
+    groups = {id(p): (i, g) for i, g in enumerate(optimizer.param_groups) for p in g["params"]}
+    per_group: dict[int, list[tuple[Any, str, str, bool]]] = {}
+    updated, graded, grad_names = [], [], []
+    for tensor, _, value in plan.inputs:
+        if not value.needs_grad or tensor is None:
+            continue  # (a tensor argument that requires grad: not the optimiser's)
+        name = gen.grad_names[id(value)]
+        graded.append(tensor)
+        grad_names.append(name)
+        if id(tensor) not in groups:
+            continue
+        index, group = groups[id(tensor)]
+        gen.namespace[f"group{index}"] = group
+        key_name = gen.names.fresh(f"key_{value.name}")
+        gen.namespace[key_name] = id(tensor)
+        same_dtype = entry.grad_dtypes.get(id(value)) == value.dtype
+        per_group.setdefault(index, []).append((value, name, key_name, same_dtype))
+        updated.append(tensor)
+    updates: list[tuple[str, str]] = []
+    for index, members in per_group.items():
+        group = f"group{index}"
+        if kind == "sgd" and all(same for *_, same in members):
+            lr = gen.names.fresh(f"lr{index}")
+            updates.append((f"{lr} = {group}['lr']", "hyper-parameters are read at each call"))
+            updates.append((f"if not ({group}['momentum'] or {group}['weight_decay']):",
+                             "plain SGD: p.sub_(g, alpha=lr), in place"))
+            updates += [(f"    {v.name} -= {g} * {lr}", "") for v, g, _, _ in members]
+            updates.append(("else:", "with momentum or weight decay: nn.optim.SGD.step's rule"))
+            updates += [(f"    sgd_update({v.name}, {g}, {group}, state, {k})", "") for v, g, k, _ in members]
+        elif kind == "sgd":
+            updates += [(f"sgd_update({v.name}, {g}, {group}, state, {k})", "nn.optim.SGD.step's rule")
+                        for v, g, k, _ in members]
+        else:
+            rule = f"{type(optimizer).__name__}._update"
+            updates += [(f"rule_update(optimizer, {v.name}, {g}, {group}, state, {k})", rule)
+                        for v, g, k, _ in members]
+    gen.namespace.update(sgd_update=sgd_update, rule_update=rule_update, optimizer=optimizer)
+    returned = f"return {out.name}" + (f", ({', '.join(grad_names)},)" if keep_grads else "")
+    params = [v.name for _, _, v in plan.inputs + plan.extras] + ["state"]
+    head = f"def step({codegen._joined(params, 'def step(', parens=False)}):"
+    body = [*fwd, (seed, "d loss / d loss"), *bwd, *updates, (returned, "")]
+    executed = "\n".join([head, *[f"    {code}" for code, _ in body], ""])
+    title = entry.program.source.splitlines()[0].lstrip("# ")
+    title = title.replace(" compiled by", " (a training step) compiled by")
+    commented = [f"    {code}  # {c}" if c else f"    {code}" for code, c in body]
+    source = "\n".join([f"# {title}", "", head, *commented, ""])
+    filename = f"<compiled step {id(plan):x}>"
+    code = builtins.compile(executed, filename, "exec")
+    linecache.cache[filename] = (len(executed), None, executed.splitlines(True), filename)
+    namespace = dict(gen.namespace)
+    exec(code, namespace)  # noqa: S102  (the generated step)
+    return StepProgram(source, executed, namespace["step"], updated, graded)
+
+
+def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,
+                 cache_limit: int = 8) -> CompiledStep:
+    """Compile ``loss = loss_fn(model(inputs), target); zero_grad; backward; step`` into one function.
+
+    >>> import numpy as np, nn
+    >>> from nn import functional as F
+    >>> from autograd.compiler.step import compile_step
+    >>> model = nn.Linear(3, 2, generator=np.random.default_rng(0))
+    >>> opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> step = compile_step(model, F.cross_entropy, opt)
+    >>> x, y = np.ones((4, 3)), np.array([0, 1, 1, 0])
+    >>> [round(step(x, y), 6) for _ in range(3)]  # the loss of each step, before its update
+    [0.827393, 0.784011, 0.727574]
+    >>> sorted(opt.state_dict()["state"][0])  # the optimiser's state is kept up to date
+    ['momentum_buffer']
+    """
+    return CompiledStep(model, loss_fn, optimizer, keep_grads, cache_limit)
