@@ -54,27 +54,30 @@ from autograd.viz.labels import (
     format_number,
     format_shape,
     html_text,
+    largest_magnitude,
     op_symbol_for,
     summarize,
 )
 from autograd.viz.render import render
+from autograd.viz.styles import SCREEN, STYLES, Style, gradient_html, legend_html, style_named
 
-# ---- the colour legend -------------------------------------------------------------
+# ---- the colour legend (the "screen" style; styles.py has the "print" one) -------------
 
-PARAMETER_FILL = "#add8e6"  # light blue, as Rangan's notes draw parameters
-DATA_FILL = "#b8ecb8"  # light green, as Rangan's notes draw data
-INTERMEDIATE_FILL = "#ffffff"
-OP_FILL = "#e6e6e6"
-OUTPUT_FILL = "#ffe8a3"  # light gold
-OUTPUT_BORDER = "#e08a00"  # orange
-BOX_FILL = "#e6def5"  # lavender: a collapsed subgraph
-CLUSTER_FILL = "#f5f5f5"
-GRADIENT_COLOUR = "#b22222"  # red: gradients
-PARTIAL_COLOUR = "#cc6a00"  # orange: a gradient still being summed (step-by-step view)
-UNKNOWN_COLOUR = "#999999"  # grey: not known yet (step-by-step view)
-CURRENT_COLOUR = "#d62728"  # the node the backward pass is processing (step-by-step view)
-BORDER_COLOUR = "#555555"
+PARAMETER_FILL = SCREEN.parameter_fill  # light blue, as Rangan's notes draw parameters
+DATA_FILL = SCREEN.data_fill  # light green, as Rangan's notes draw data
+INTERMEDIATE_FILL = SCREEN.intermediate_fill
+OP_FILL = SCREEN.op_fill
+OUTPUT_FILL = SCREEN.output_fill  # light gold
+OUTPUT_BORDER = SCREEN.output_border  # orange
+BOX_FILL = SCREEN.box_fill  # lavender: a collapsed subgraph
+CLUSTER_FILL = SCREEN.cluster_fill
+GRADIENT_COLOUR = SCREEN.gradient  # red: gradients
+PARTIAL_COLOUR = SCREEN.partial  # orange: a gradient still being summed (step-by-step view)
+UNKNOWN_COLOUR = SCREEN.unknown  # grey: not known yet (step-by-step view)
+CURRENT_COLOUR = SCREEN.current  # the node the backward pass is processing (step-by-step view)
+BORDER_COLOUR = SCREEN.border
 FONT = "Helvetica"
+STYLE_CHOICES = tuple(STYLES)
 
 SHOW_CHOICES = ("forward", "backward", "both")
 MIN_NODES = 10  # below this a collapsed drawing cannot say anything
@@ -91,8 +94,10 @@ class Options:
     max_nodes: int = 200
     legend: bool = True
     clusters: bool = True
+    style: str = "screen"
 
     def check(self) -> None:
+        style_named(self.style)  # a ValueError listing the styles
         if self.show not in SHOW_CHOICES:
             raise ValueError(f"show must be 'forward', 'backward' or 'both', not {self.show!r}")
         if self.rankdir not in ("LR", "RL", "TB", "BT"):
@@ -118,6 +123,7 @@ def draw(
     max_nodes: int = 200,
     legend: bool = True,
     clusters: bool = True,
+    style: str = "screen",
 ) -> graphviz.Digraph:
     """Draw the computation graph that produced ``roots``.
 
@@ -130,10 +136,13 @@ def draw(
         max_nodes: the most nodes to draw; larger graphs are collapsed into boxes.
         legend: add a legend explaining the colours.
         clusters: draw each ``autograd.scope`` block as a labelled frame.
+        style: ``"screen"`` (colour) or ``"print"`` (greyscale for handouts: roles told
+            apart by fill, border and shape, gradients bold; see ``autograd.viz.styles``).
 
     Returns:
         A ``graphviz.Digraph``: Jupyter shows it inline; ``autograd.save_graph(graph,
-        "graph.png")`` writes it to a file; ``graph.source`` is its DOT text.
+        "graph.png")`` writes it to a file (``"figure.tex"``: a TikZ picture);
+        ``graph.source`` is its DOT text.
 
     The gradients shown are those of the output (of the sum of the outputs, if several)
     with respect to each tensor, computed from the recorded values by replaying the
@@ -146,7 +155,7 @@ def draw(
     >>> "(·)²" in graph.source and "x</B> = 3" in graph.source
     True
     """
-    options = Options(show, names, shapes, rankdir, max_nodes, legend, clusters)
+    options = Options(show, names, shapes, rankdir, max_nodes, legend, clusters, style)
     options.check()
     view = GraphView(roots)
     gradients = final_gradients(view) if options.gradients else {}
@@ -160,6 +169,8 @@ class Drawing(graphviz.Digraph):
     else the ``render`` extra), instead of failing when the ``dot`` program is missing.
     """
 
+    style_name = "screen"  # the style it was drawn in (the TikZ writer restyles by it)
+
     def _repr_image_svg_xml(self) -> str:
         return render(self, "svg").decode("utf-8")
 
@@ -172,16 +183,20 @@ class Overlay:
     """What one frame of the step-by-step view changes in a drawing (see ``stepper``).
 
     Attributes:
-        gradient_texts: position -> (text, colour) for each tensor's gradient line.
+        gradient_texts: position -> (text, kind) for each tensor's gradient line; kind
+            is ``"complete"``, ``"partial"`` (still being summed) or ``"unknown"``.
         cell_width: position -> the fixed width (points) of its gradient line, so
             that nodes keep their size, and the layout its shape, from frame to frame.
         current: the tensor being processed (drawn with a red border), if any.
         flowing: the edges, as (consumer position, argument index), that carry
             gradient in this step (drawn red, pointing backwards).
-        edge_labels: (consumer position, argument index) -> (text, colour): what an
-            edge carries in the whole story. Every frame writes the same text, so the
-            layout does not move; colour "transparent" hides it until its step.
+        edge_labels: (consumer position, argument index) -> (text, when): what an
+            edge carries in the whole story; when is ``"now"``, ``"before"`` or
+            ``"later"``. Every frame writes the same text, so the layout does not
+            move; a ``"later"`` label is transparent until its step.
         caption: a title written above the drawing.
+        caption_size: (width, height) in points of the caption's box, the same in
+            every frame, so that a longer or shorter caption moves nothing.
     """
 
     gradient_texts: dict[int, tuple[str, str]] = field(default_factory=dict)
@@ -190,6 +205,10 @@ class Overlay:
     flowing: set[tuple[int, int]] = field(default_factory=set)
     edge_labels: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     caption: str | None = None
+    caption_size: tuple[float, float] | None = None
+
+
+CAPTION_POINTS = 14  # the caption's font size
 
 
 class Drawer:
@@ -198,6 +217,7 @@ class Drawer:
     def __init__(self, view: GraphView, options: Options) -> None:
         self.view = view
         self.options = options
+        self.style: Style = style_named(options.style)
         budget = options.max_nodes - (1 if options.legend else 0)
         self.plan = plan_collapse(view, budget, use_scopes=True)
         self.roots = {view.position(r) for r in view.roots}
@@ -206,6 +226,9 @@ class Drawer:
             self.output_name = view.name(view.roots[0])
         else:
             self.output_name = "L"  # the legend says L is the sum of the outputs
+        # Numbers that are zero up to rounding next to the largest value shown are "0".
+        self.value_scale = largest_magnitude(stored_array(t) for t in view.tensors)
+        self.gradient_scale: float | None = None  # set by build() from its gradients
 
     # -- names of drawn nodes: positions in forward order, never memory addresses --
 
@@ -230,10 +253,14 @@ class Drawer:
         """``∂J/∂w = 0.25``, or a summary for a large gradient."""
         name = self.view.name(self.view.tensors[position])
         prefix = f"∂{self.output_name}/∂{name}" if self.options.names else "gradient"
-        lines = summarize(grad)
+        lines = summarize(grad, scale=self.gradient_scale)
         if len(lines) == 1:
             return [f"{prefix} = {lines[0]}"]
         return [f"{prefix}: {lines[0]}"] + lines[1:]
+
+    def gradient_text(self, text: str, kind: str = "complete") -> str:
+        """Gradient text in the style's colour (and weight): HTML for a label."""
+        return gradient_html(self.style, text, kind)
 
     def tensor_label(self, position: int, gradients: dict, overlay: Overlay | None) -> str:
         tensor = self.view.tensors[position]
@@ -246,47 +273,53 @@ class Drawer:
             header = f"<B>{html_text(self.view.name(tensor))}</B>" if options.names else ""
             if array.ndim == 0:
                 if options.values:
-                    value = html_text(format_number(array.item()))
+                    value = html_text(format_number(array.item(), self.value_scale))
                     header = f"{header} = {value}" if header else value
             elif options.shapes:
                 kind = "" if array.dtype == np.float64 else f" {array.dtype}"
                 shape = html_text(format_shape(array.shape) + kind)
-                header += f' <FONT POINT-SIZE="10" COLOR="{BORDER_COLOUR}">{shape}</FONT>'
+                header += f' <FONT POINT-SIZE="10" COLOR="{self.style.border}">{shape}</FONT>'
             if header:
                 rows.append(f"<TD>{header}</TD>")
             if array.ndim and options.values:
-                for line in summarize(array):
+                for line in summarize(array, scale=self.value_scale):
                     rows.append(f'<TD><FONT POINT-SIZE="11">{html_text(line, 60)}</FONT></TD>')
         if overlay is not None and position in overlay.gradient_texts:
             # a fixed-size cell: the node keeps its size while the text changes
-            text, colour = overlay.gradient_texts[position]
+            text, kind = overlay.gradient_texts[position]
             rows.append(f'<TD FIXEDSIZE="TRUE" WIDTH="{overlay.cell_width[position]:.0f}" HEIGHT="16">'
-                        f'<FONT COLOR="{colour}">{html_text(text, 80)}</FONT></TD>')
+                        f'{self.gradient_text(text, kind)}</TD>')
         elif options.gradients and tensor in gradients:
             for line in self.gradient_line(position, gradients[tensor]):
-                rows.append(f'<TD><FONT COLOR="{GRADIENT_COLOUR}">{html_text(line, 80)}</FONT></TD>')
+                rows.append(f"<TD>{self.gradient_text(line)}</TD>")
         body = "".join(f"<TR>{cell}</TR>" for cell in rows)
         return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
 
     def tensor_style(self, position: int, overlay: Overlay | None) -> dict[str, str]:
         tensor = self.view.tensors[position]
+        look = self.style
+        line = ""
         if tensor.grad_fn is not None:
-            fill = INTERMEDIATE_FILL
+            fill, role = look.intermediate_fill, "value"
         elif tensor.requires_grad:
-            fill = PARAMETER_FILL
+            fill, role = look.parameter_fill, "parameter"
         else:
-            fill = DATA_FILL
-        style = {"shape": "box", "style": "rounded,filled", "fillcolor": fill,
-                 "color": BORDER_COLOUR, "penwidth": "1.2", "margin": "0.10,0.05"}
+            fill, role = look.data_fill, "data"
+            line = look.data_line
+        style = {"shape": "box", "style": ",".join(filter(None, ("rounded", "filled", line))),
+                 "fillcolor": fill, "color": look.border, "penwidth": "1.2", "margin": "0.10,0.05",
+                 "class": role}
         if self.view.is_constant(tensor):
-            style.update(fontsize="11", margin="0.06,0.03")
+            style.update(fontsize="11", margin="0.06,0.03", **{"class": "constant"})
         if position in self.roots:
-            style.update(color=OUTPUT_BORDER, penwidth="3")
+            style.update(color=look.output_border, penwidth=look.output_penwidth)
+            if look.output_peripheries > 1:
+                style["peripheries"] = str(look.output_peripheries)
             if tensor.grad_fn is not None:
-                style["fillcolor"] = OUTPUT_FILL
+                style.update(fillcolor=look.output_fill, **{"class": "output"})
         if overlay is not None and overlay.current == position:
             # the page's script scrolls to the node with this id
-            style.update(color=CURRENT_COLOUR, penwidth="4", id="current")
+            style.update(color=look.current, penwidth="4", id="current")
         return style
 
     def op_label(self, position: int) -> str:
@@ -299,11 +332,12 @@ class Drawer:
         node = self.view.tensors[position].grad_fn
         short = len(op_symbol_for(node.op.name, node.op)) <= 2
         style = {"shape": "circle" if short else "ellipse", "style": "filled",
-                 "fillcolor": OP_FILL, "color": "#888888", "margin": "0.02,0.02"}
+                 "fillcolor": self.style.op_fill, "color": self.style.op_border, "margin": "0.02,0.02",
+                 "class": "op"}
         if short:
             style.update(width="0.42", fixedsize="true")
         if overlay is not None and overlay.current == position:
-            style.update(color=CURRENT_COLOUR, penwidth="4")
+            style.update(color=self.style.current, penwidth="4")
         return style
 
     def box_label(self, number: int) -> str:
@@ -318,21 +352,35 @@ class Drawer:
         lines = [f"<B>{html_text(box.title, 60)}</B>",
                  f'<FONT POINT-SIZE="10">{total:,} operation{"s" if total != 1 else ""}: {common}</FONT>']
         if self.roots.intersection(box.members):
-            lines.append(f'<FONT POINT-SIZE="10" COLOR="{OUTPUT_BORDER}">contains the output</FONT>')
+            colour = self.style.output_border
+            lines.append(f'<FONT POINT-SIZE="10" COLOR="{colour}">contains the output</FONT>')
         return "<" + "<BR/>".join(lines) + ">"
+
+    def caption_label(self, overlay: Overlay) -> str:
+        """The caption as a table cell of a fixed size, text from the top left."""
+        lines = "".join(f'{html_text(line, 200)}<BR ALIGN="LEFT"/>' for line in overlay.caption.split("\n"))
+        if overlay.caption_size is None:
+            return f"<{lines}>"
+        width, height = overlay.caption_size
+        return (f'<<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR>'
+                f'<TD FIXEDSIZE="TRUE" WIDTH="{width:.0f}" HEIGHT="{height:.0f}" ALIGN="LEFT" '
+                f'VALIGN="TOP" BALIGN="LEFT">{lines}</TD></TR></TABLE>>')
 
     # -- the whole drawing --
 
     def build(self, gradients: dict, overlay: Overlay | None = None) -> graphviz.Digraph:
-        view, plan, options = self.view, self.plan, self.options
+        view, plan, options, look = self.view, self.plan, self.options, self.style
+        if gradients:
+            self.gradient_scale = largest_magnitude(gradients.values())
         graph = Drawing("computation")
+        graph.style_name = look.name
         graph.attr(rankdir=options.rankdir, fontname=FONT, nodesep="0.25", ranksep="0.35",
                    pad="0.2", newrank="true", forcelabels="true")
         graph.attr("node", fontname=FONT, fontsize="12")
-        graph.attr("edge", fontname=FONT, fontsize="10", color="#444444", arrowsize="0.7")
+        graph.attr("edge", fontname=FONT, fontsize="10", color=look.edge, arrowsize="0.7")
         if overlay is not None and overlay.caption:
-            lines = "<BR/>".join(html_text(line, 200) for line in overlay.caption.split("\n"))
-            graph.attr(label=f"<{lines}>", labelloc="t", labeljust="l", fontsize="14")
+            graph.attr(label=self.caption_label(overlay), labelloc="t", labeljust="l",
+                       fontsize=str(CAPTION_POINTS))
 
         # Where each drawn node goes: the cluster path of its scope (or the top level).
         clusters: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = {(): []}
@@ -349,10 +397,10 @@ class Drawer:
             if node_id.startswith("box"):
                 number = int(node_id[3:])
                 box = plan.boxes[number]
-                style = {"shape": "box3d", "style": "filled", "fillcolor": BOX_FILL,
-                         "color": "#6a5a9a", "label": self.box_label(number)}
+                style = {"shape": "box3d", "style": "filled", "fillcolor": look.box_fill,
+                         "color": look.box_border, "label": self.box_label(number), "class": "box"}
                 if self.roots.intersection(box.members):
-                    style.update(color=OUTPUT_BORDER, penwidth="3")
+                    style.update(color=look.output_border, penwidth="3")
                 place(box.path, node_id, style)
             elif node_id == "more_inputs":
                 place((), node_id, self.folded_style())
@@ -370,10 +418,11 @@ class Drawer:
                 place(scope, node_id, style)
             emitted.add(node_id)
 
-        _attach_clusters(graph, clusters)
+        _attach_clusters(graph, clusters, look)
         self.add_edges(graph, overlay)
         if options.legend:
-            graph.node("legend", label=self.legend_label(gradients, overlay), shape="plain", fontsize="10")
+            graph.node("legend", label=self.legend_label(gradients, overlay), shape="plain", fontsize="10",
+                       **{"class": "legend"})
         return graph
 
     def leaf_path(self, position: int) -> tuple[str, ...]:
@@ -400,12 +449,13 @@ class Drawer:
         text = f"⋯ {len(folded):,} more inputs<BR/>" + (
             f'<FONT POINT-SIZE="10">{parameters:,} parameters, {len(folded) - parameters:,} data</FONT>'
         )
-        return {"shape": "box3d", "style": "filled", "fillcolor": DATA_FILL, "color": BORDER_COLOUR,
-                "label": f"<{text}>"}
+        return {"shape": "box3d", "style": "filled", "fillcolor": self.style.data_fill,
+                "color": self.style.border, "label": f"<{text}>", "class": "box"}
 
     def add_edges(self, graph: graphviz.Digraph, overlay: Overlay | None) -> None:
-        view = self.view
+        view, look = self.view, self.style
         backward_only = self.options.show == "backward"
+        label_colours = {"now": look.current, "before": look.carried, "later": "transparent"}
         seen_box_edges: set[tuple[str, str]] = set()
         for tensor in view.computed:
             position = view.position(tensor)
@@ -428,64 +478,43 @@ class Drawer:
                     seen_box_edges.add((source, target))
                 elif roles is not None and argument < len(roles):
                     attributes.update(headlabel=roles[argument], labelfontsize="9",
-                                      labelfontcolor="#666666", labeldistance="1.6")
+                                      labelfontcolor=look.role_label, labeldistance="1.6")
                 if backward_only:
-                    attributes.update(dir="back", color=GRADIENT_COLOUR)
+                    attributes.update(dir="back", color=look.gradient, **{"class": "gradient"})
                 if overlay is not None and (position, argument) in overlay.edge_labels:
-                    text, colour = overlay.edge_labels[(position, argument)]
-                    attributes.update(label=f"<{html_text(text, 60)}>", fontcolor=colour)
+                    text, when = overlay.edge_labels[(position, argument)]
+                    body = html_text(text, 60)
+                    if when == "now" and look.gradient_bold:
+                        body = f"<B>{body}</B>"
+                    attributes.update(label=f"<{body}>", fontcolor=label_colours[when])
                 if overlay is not None and (position, argument) in overlay.flowing:
-                    attributes.update(dir="back", color=CURRENT_COLOUR, penwidth="2.5")
+                    attributes.update(dir="back", color=look.current, penwidth="2.5", **{"class": "flowing"})
                 graph.edge(source, target, **attributes)
             if not boxed:
-                attributes = {"dir": "back", "color": GRADIENT_COLOUR} if backward_only else {}
+                attributes = {}
+                if backward_only:
+                    attributes = {"dir": "back", "color": look.gradient, "class": "gradient"}
                 graph.edge(target, self.node_of(position), **attributes)
 
     def legend_label(self, gradients: dict, overlay: Overlay | None) -> str:
-        """A small table: a colour swatch and its meaning per row.
-
-        The meaning names the colour too ("blue: parameter"), so the legend still
-        reads in black and white and in the plain-text labels of the pip renderer.
-        """
-
-        def row(fill: str, text: str, border: str = BORDER_COLOUR) -> str:
-            return (f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="24"></TD>'
-                    f'<TD ALIGN="LEFT">{text}</TD></TR>')
-
-        def line(text: str) -> str:
-            return f'<TR><TD COLSPAN="2" ALIGN="LEFT">{text}</TD></TR>'
-
-        # Only the roles this drawing has: a legend for a small graph stays small.
+        """The legend: only the roles this drawing has, so a small graph's stays small."""
         tensors = self.view.tensors
-        rows = ['<TR><TD COLSPAN="2"><B>legend</B></TD></TR>']
-        if any(t.grad_fn is None and t.requires_grad for t in tensors):
-            rows.append(row(PARAMETER_FILL, "blue: parameter (requires grad)"))
-        if any(t.grad_fn is None and not t.requires_grad for t in tensors):
-            rows.append(row(DATA_FILL, "green: data or constant"))
-        if self.view.computed:
-            rows.append(row(OP_FILL, "grey: operation"))
-            rows.append(row(INTERMEDIATE_FILL, "white: computed value"))
-        rows.append(row(OUTPUT_FILL, "gold: output", border=OUTPUT_BORDER))
-        if self.options.gradients or overlay is not None:
-            target = html_text(self.output_name)
-            rows.append(line(f'<FONT COLOR="{GRADIENT_COLOUR}">red ∂{target}/∂(box)</FONT>: '
-                             f"gradient of {target} with respect to the box"))
-            if len(self.view.roots) > 1:
-                rows.append(line("L: the sum of the outputs"))
-            elif stored_array(self.view.roots[0]).size > 1:
-                rows.append(line(f"({target} has several elements: gradients of their sum)"))
-        if overlay is not None:
-            rows.append(row("#ffffff", "red border: processed now", border=CURRENT_COLOUR))
-            rows.append(line(f'<FONT COLOR="{PARTIAL_COLOUR}">orange: sum so far</FONT>'))
-            rows.append(line(f'<FONT COLOR="{UNKNOWN_COLOUR}">grey ?: not known yet</FONT>'))
-        if self.plan.boxes:
-            rows.append(row(BOX_FILL, "lavender: collapsed subgraph"))
-        table = "".join(rows)
-        return (f'<<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2">'
-                f'{table}</TABLE>>')
+        several = "sum" if len(self.view.roots) > 1 else (
+            "elements" if stored_array(self.view.roots[0]).size > 1 else "")
+        return legend_html(
+            self.style,
+            parameters=any(t.grad_fn is None and t.requires_grad for t in tensors),
+            data=any(t.grad_fn is None and not t.requires_grad for t in tensors),
+            computed=bool(self.view.computed),
+            gradients_of=self.output_name if (self.options.gradients or overlay is not None) else None,
+            several=several,
+            stepping=overlay is not None,
+            boxes=bool(self.plan.boxes),
+        )
 
 
-def _attach_clusters(graph: graphviz.Digraph, clusters: dict[tuple[str, ...], list]) -> None:
+def _attach_clusters(graph: graphviz.Digraph, clusters: dict[tuple[str, ...], list],
+                     look: Style = SCREEN) -> None:
     """Write nodes into nested ``cluster_`` subgraphs, innermost first (no recursion).
 
     A subgraph's text is copied into its parent when attached, so children must be
@@ -503,7 +532,7 @@ def _attach_clusters(graph: graphviz.Digraph, clusters: dict[tuple[str, ...], li
             continue
         sub = graphviz.Digraph(name=f"cluster_{numbers[path]}")
         sub.attr(label=f"<<B>{html_text(path[-1])}</B>>", style="rounded,filled",
-                 fillcolor=CLUSTER_FILL, color="#aaaaaa", fontname=FONT, fontsize="12",
+                 fillcolor=look.cluster_fill, color=look.cluster_border, fontname=FONT, fontsize="12",
                  labeljust="l")
         subgraphs[path] = sub
     for path in order:

@@ -145,26 +145,63 @@ def format_shape(shape: tuple[int, ...]) -> str:
     return "×".join(str(n) for n in shape)
 
 
-def format_number(value: Any) -> str:
+ROUNDING_RELATIVE = 1e-12  # below this fraction of the largest number shown with it: zero
+ROUNDING_ABSOLUTE = 1e-15  # below this magnitude: zero, whatever it is shown with
+
+
+def format_number(value: Any, scale: float | None = None) -> str:
     """A number with 4 significant digits: short enough for a slide, exact for small integers.
+
+    A value that is zero up to floating-point rounding is written ``0``, not
+    ``2.776e-17``: one whose magnitude is below ``1e-15``, or below ``1e-12`` times
+    ``scale`` (the largest magnitude among the numbers it is shown with, e.g. every
+    gradient of a drawing). A genuinely small value such as ``1e-08`` keeps its digits.
 
     >>> format_number(3.0), format_number(0.1234567), format_number(1e-7), format_number(True)
     ('3', '0.1235', '1e-07', 'True')
+    >>> format_number(2.7755575615628914e-17), format_number(3e-13, scale=2.0), format_number(1e-8, scale=2.0)
+    ('0', '0', '1e-08')
     """
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     value = float(value)
-    if value == 0:
+    if value == 0 or is_rounding_zero(value, scale):
         return "0"  # also for -0.0: a sign on zero only confuses
     return f"{value:.4g}"
 
 
-def summarize(array: Any, max_items: int = 6) -> list[str]:
+def is_rounding_zero(value: float, scale: float | None = None) -> bool:
+    """Whether ``value`` is zero up to rounding (see ``format_number``); never for nan or inf."""
+    magnitude = abs(value)
+    if not np.isfinite(magnitude):
+        return False
+    if magnitude < ROUNDING_ABSOLUTE:
+        return True
+    return scale is not None and bool(np.isfinite(scale)) and magnitude < ROUNDING_RELATIVE * abs(scale)
+
+
+def largest_magnitude(arrays: Any) -> float:
+    """The largest finite magnitude among numeric arrays (0.0 if none): a ``scale``."""
+    largest = 0.0
+    for array in arrays:
+        array = np.asarray(array)
+        if array.size == 0 or array.dtype.kind not in "iuf":
+            continue
+        magnitudes = np.abs(array.astype(np.float64, copy=False))
+        finite = magnitudes[np.isfinite(magnitudes)]
+        if finite.size:
+            largest = max(largest, float(finite.max()))
+    return largest
+
+
+def summarize(array: Any, max_items: int = 6, scale: float | None = None) -> list[str]:
     """The values of an array as one or two short lines, never a wall of numbers.
 
     Small arrays are written out; larger ones are summarised by mean, spread and range.
+    Numbers that are zero up to rounding, next to the array's largest value or ``scale``
+    (see ``format_number``), are written ``0``.
 
     >>> summarize(np.array(2.5))
     ['2.5']
@@ -172,16 +209,23 @@ def summarize(array: Any, max_items: int = 6) -> list[str]:
     ['[1, 2, 3]']
     >>> summarize(np.arange(100.0))
     ['mean 49.5, std 28.87', 'range [0, 99]']
+    >>> summarize(np.array([0.1, 0.2, -0.3, 5.551115123125783e-17]))
+    ['[0.1, 0.2, -0.3, 0]']
     """
     array = np.asarray(array)
+    scale = max(largest_magnitude([array]), abs(scale) if scale is not None and np.isfinite(scale) else 0.0)
+
+    def number(value: Any) -> str:
+        return format_number(value, scale)
+
     if array.ndim == 0:
-        return [format_number(array.item())]
+        return [number(array.item())]
     if array.size == 0:
         return ["(empty)"]
     if array.size <= max_items and array.ndim <= 2:
         if array.ndim == 1:
-            return ["[" + ", ".join(format_number(v) for v in array.tolist()) + "]"]
-        rows = ("[" + ", ".join(format_number(v) for v in row) + "]" for row in array.tolist())
+            return ["[" + ", ".join(number(v) for v in array.tolist()) + "]"]
+        rows = ("[" + ", ".join(number(v) for v in row) + "]" for row in array.tolist())
         return ["[" + ", ".join(rows) + "]"]
     if array.dtype.kind == "b":
         return [f"{int(array.sum())} of {array.size} true"]
@@ -191,8 +235,8 @@ def summarize(array: Any, max_items: int = 6) -> list[str]:
     finite = values[np.isfinite(values)]
     lines = []
     if finite.size:
-        lines.append(f"mean {format_number(finite.mean())}, std {format_number(finite.std())}")
-        lines.append(f"range [{format_number(finite.min())}, {format_number(finite.max())}]")
+        lines.append(f"mean {number(finite.mean())}, std {number(finite.std())}")
+        lines.append(f"range [{number(finite.min())}, {number(finite.max())}]")
     bad = []
     for label, count in (("nan", np.isnan(values).sum()), ("inf", np.isinf(values).sum())):
         if count:
@@ -202,11 +246,11 @@ def summarize(array: Any, max_items: int = 6) -> list[str]:
     return lines
 
 
-def summarize_short(array: Any, max_items: int = 3) -> str:
+def summarize_short(array: Any, max_items: int = 3, scale: float | None = None) -> str:
     """One short line for an array: the values if few, else its shape (edge labels)."""
     array = np.asarray(array)
     if array.ndim == 0 or array.size <= max_items:
-        return summarize(array, max_items)[0]
+        return summarize(array, max_items, scale)[0]
     return f"{format_shape(array.shape)} values"
 
 

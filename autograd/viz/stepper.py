@@ -42,22 +42,20 @@ import graphviz
 import numpy as np
 
 from autograd.tensor import Tensor
-from autograd.viz.drawing import (
-    CURRENT_COLOUR,
-    GRADIENT_COLOUR,
-    PARTIAL_COLOUR,
-    UNKNOWN_COLOUR,
-    Drawer,
-    Options,
-    Overlay,
-)
+from autograd.viz.drawing import CAPTION_POINTS, CURRENT_COLOUR, Drawer, Options, Overlay
 from autograd.viz.graph import BackwardStep, GraphView, backward_steps, stored_array
-from autograd.viz.labels import format_number, format_shape, op_symbol_for, summarize
+from autograd.viz.labels import format_number, format_shape, largest_magnitude, op_symbol_for, summarize
 from autograd.viz.render import render, write_atomically
+from autograd.viz.styles import SCREEN, style_named
 
-CARRIED_COLOUR = "#d99a9a"  # an edge's gradient after its step: faded red
+CARRIED_COLOUR = SCREEN.carried  # an edge's gradient after its step: faded red
 MAX_STEPS = 300  # a story longer than this teaches nothing; draw() the graph instead
 CHAR_WIDTH = 7.0  # points per character of 12 pt Helvetica digits, with a little room
+CAPTION_COLUMNS = 110  # captions drawn in the graph are wrapped at this many characters
+# Points per character of the 14 pt caption (Helvetica's widest common letters are
+# about 0.6 em), and per line: the caption's box is sized from these, so they err large.
+CAPTION_CHAR_WIDTH = 0.56 * CAPTION_POINTS
+CAPTION_LINE_HEIGHT = 1.25 * CAPTION_POINTS
 
 # What each common op does to the gradient g arriving at its output (its local rule).
 LOCAL_RULES: dict[str, str] = {
@@ -99,13 +97,17 @@ def backprop_frames(
     legend: bool = True,
     clusters: bool = True,
     max_nodes: int = 200,
+    style: str = "screen",
 ) -> Iterator[graphviz.Digraph]:
     """Yield one ``graphviz.Digraph`` per step of backpropagation from ``root``.
 
     The first frame is the start (``∂root/∂root = 1``), then one frame per computed
     tensor in the engine's order, then the end (the leaves' totals). Each frame's
-    caption is written above its drawing. The graph must fit in ``max_nodes`` nodes
-    (a story is for small graphs); the other options are ``draw``'s.
+    caption is written above its drawing, in a box of the same size in every frame,
+    and every node keeps its size: all frames have one layout, so nothing moves from
+    one to the next (an animation or a slide sequence can be made from them). The
+    graph must fit in ``max_nodes`` nodes (a story is for small graphs); the other
+    options are ``draw``'s (``style="print"`` for greyscale handouts).
 
     >>> import autograd
     >>> w = autograd.Tensor(2.0, requires_grad=True, name="w")
@@ -113,7 +115,7 @@ def backprop_frames(
     >>> "Start" in next(frames).source
     True
     """
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters)
+    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
     for frame in story(root, options, captions_in_graph=True):
         yield frame.graph
 
@@ -129,6 +131,7 @@ def save_backprop_html(
     legend: bool = True,
     clusters: bool = True,
     max_nodes: int = 200,
+    style: str = "screen",
 ) -> Path:
     """Write one self-contained HTML page that steps through backpropagation from ``root``.
 
@@ -143,7 +146,7 @@ def save_backprop_html(
     >>> autograd.save_backprop_html(x.exp(), target).name  # doctest: +SKIP
     'steps.html'
     """
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters)
+    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
     if title is None:
         title = f"Backpropagation, step by step: {GraphView([root]).name(root)}"
     return write_atomically(path, backprop_page(root, title, options))
@@ -192,6 +195,12 @@ def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame
     known: dict[int, np.ndarray] = {position(root): seed}  # complete gradients
     partial: dict[int, np.ndarray] = {}  # gradients still being summed
 
+    # Numbers that are zero up to rounding next to the largest gradient are written 0.
+    scale = largest_magnitude([seed] + [step.grad for step in steps])
+
+    def value(grad: Any) -> str:
+        return summarize(grad, scale=scale)[0]
+
     def prefix(i: int) -> str:
         return f"∂{output}/∂{view.name(view.tensors[i])}" if options.names else "gradient"
 
@@ -201,7 +210,7 @@ def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame
     for number, step in enumerate(steps, start=1):
         for argument, sent in enumerate(step.sent):
             if sent is not None:
-                carried[(position(step.tensor), argument)] = _signed(sent)
+                carried[(position(step.tensor), argument)] = _signed(sent, scale)
                 processed_at[(position(step.tensor), argument)] = number
 
     def overlay(current: int | None, number: int, caption: str) -> Overlay:
@@ -209,16 +218,15 @@ def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame
         labels = {}
         for edge, text in carried.items():
             at = processed_at[edge]
-            colour = CURRENT_COLOUR if at == number else (CARRIED_COLOUR if at < number else "transparent")
-            labels[edge] = (text, colour)
+            labels[edge] = (text, "now" if at == number else ("before" if at < number else "later"))
         texts = {}
         for i in needs_gradient:
             if i in known:
-                texts[i] = (f"{prefix(i)} = {_value(known[i])}", GRADIENT_COLOUR)
+                texts[i] = (f"{prefix(i)} = {value(known[i])}", "complete")
             elif i in partial:
-                texts[i] = (f"{prefix(i)} = {_value(partial[i])} so far", PARTIAL_COLOUR)
+                texts[i] = (f"{prefix(i)} = {value(partial[i])} so far", "partial")
             else:
-                texts[i] = (f"{prefix(i)} = ?", UNKNOWN_COLOUR)
+                texts[i] = (f"{prefix(i)} = ?", "unknown")
         return Overlay(texts, {}, current, flowing, labels, caption if captions_in_graph else None)
 
     overlays: list[tuple[str, Overlay]] = []
@@ -234,13 +242,13 @@ def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame
             if sent is not None:
                 where = position(parent)
                 partial[where] = sent if where not in partial else partial[where] + sent
-        caption = _step_caption(view, step, number, len(steps), prefix)
+        caption = _step_caption(view, step, number, len(steps), prefix, value)
         overlays.append((caption, overlay(here, number, caption)))
 
     for i in list(partial):  # the leaves: what they received is their gradient
         known[i] = partial.pop(i)
     leaves = [t for t in view.tensors if t.grad_fn is None and t.requires_grad]
-    listed = ", ".join(f"{view.name(t)}.grad = {_value(known[position(t)])}" for t in leaves[:8])
+    listed = ", ".join(f"{view.name(t)}.grad = {value(known[position(t)])}" for t in leaves[:8])
     if len(leaves) > 8:
         listed += ", …"
     end = ("Done: every gradient is complete. Each leaf's gradient is the sum of everything it "
@@ -253,32 +261,38 @@ def story(root: Tensor, options: Options, captions_in_graph: bool) -> list[Frame
     for _, frame_overlay in overlays:
         for i, (text, _) in frame_overlay.gradient_texts.items():
             longest[i] = max(longest.get(i, 0), len(text))
-    widths = {i: CHAR_WIDTH * length + 6 for i, length in longest.items()}
+    char_width = CHAR_WIDTH * (1.1 if style_named(options.style).gradient_bold else 1.0)
+    widths = {i: char_width * length + 6 for i, length in longest.items()}
+    # The captions, wrapped, share one box: as wide as the longest line, as tall as
+    # the most lines, so that the drawing below sits at the same place in every frame.
+    wrapped = {id(o): "\n".join(textwrap.wrap(o.caption, CAPTION_COLUMNS)) for _, o in overlays if o.caption}
+    if wrapped:
+        lines = [text.split("\n") for text in wrapped.values()]
+        size = (CAPTION_CHAR_WIDTH * max(len(line) for text in lines for line in text) + 8,
+                CAPTION_LINE_HEIGHT * max(len(text) for text in lines) + 6)
     frames = []
     for caption, frame_overlay in overlays:
         frame_overlay.cell_width = widths
         if frame_overlay.caption:
-            frame_overlay.caption = "\n".join(textwrap.wrap(frame_overlay.caption, 110))
+            frame_overlay.caption = wrapped[id(frame_overlay)]
+            frame_overlay.caption_size = size
         frames.append(Frame(caption, drawer.build({}, frame_overlay)))
     return frames
 
 
-def _value(grad: Any) -> str:
-    return summarize(grad)[0]
-
-
-def _signed(grad: Any) -> str:
+def _signed(grad: Any, scale: float | None = None) -> str:
     """What an edge carries: ``+0.25``, ``-1.5``, or a short summary."""
     array = np.asarray(grad)
     if array.size == 1:
-        text = format_number(array.item())
+        text = format_number(array.item(), scale)
         return text if text.startswith("-") else "+" + text
     if array.size <= 3:
-        return "+ " + summarize(array, 3)[0]
+        return "+ " + summarize(array, 3, scale)[0]
     return f"+ {format_shape(array.shape)} array"
 
 
-def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, prefix: Any) -> str:
+def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, prefix: Any,
+                  value: Any = lambda grad: summarize(grad)[0]) -> str:
     tensor = step.tensor
     node = tensor.grad_fn
     here = view.position(tensor)
@@ -294,7 +308,7 @@ def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, 
     else:
         expression = f"{symbol}({', '.join(inputs)})"
     sentence = f"Step {number} of {total}: {out} = {expression}. "
-    sentence += f"Its gradient {prefix(here)} = {_value(step.grad)}"
+    sentence += f"Its gradient {prefix(here)} = {value(step.grad)}"
     if here == view.position(view.roots[0]):
         sentence += " (the output: where backpropagation starts)."
     else:
@@ -302,7 +316,7 @@ def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, 
     rule = LOCAL_RULES.get(node.op.name)
     if node.op.name == "pow" and len(inputs) == 1:
         rule = f"(·)^p sends g·p·x^(p−1), here p = {format_number(node.op.exponent)}"
-    sends = [f"{prefix(view.position(parent))} += {_value(sent)}"
+    sends = [f"{prefix(view.position(parent))} += {value(sent)}"
              for parent, sent in zip(node.inputs, step.sent) if sent is not None]
     sentence += f" Chain rule: {rule}:" if rule else " Chain rule:"
     sentence += " " + ("; ".join(sends) if sends else "none of its inputs needs a gradient") + "."
