@@ -9,11 +9,11 @@ only; the result is a Tensor recorded with one ``CompiledCall`` op whose inputs 
 parameters and tensor arguments, so ``.backward()``, the version check, hooks on ``.grad``
 and optimisers all go through the ordinary engine.
 
-Guards at each call (about a microsecond): each input's ``requires_grad``, the shapes and
-dtypes of the parameters' data (checked again only when a parameter's array was replaced),
-the train/eval flags of the modules found behind ``fn``, and the identity of their buffers.
-A failed guard traces again. Past ``cache_limit`` compilations, new signatures run eagerly
-(one warning).
+Guards at each call (a microsecond or two): the shapes and dtypes of the parameters' data
+(checked again only when a parameter's array was replaced), the train/eval flags of the
+modules found behind ``fn`` whose forward reads them, the identity of their buffers, and
+whether a constant tensor started to require grad. A failed guard traces again. Past
+``cache_limit`` compilations, new signatures run eagerly (one warning).
 """
 
 from __future__ import annotations
@@ -197,10 +197,7 @@ class CompiledFunction:
         self.compilations = 0
         self.last: Entry | None = None
         self._warned = False
-        try:
-            self._parameters = list(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            self._parameters = []
+        self._parameters = _parameter_names(fn)
         self._title = getattr(fn, "__name__", None) or type(fn).__name__
         functools.update_wrapper(self, fn, updated=())
 
@@ -285,6 +282,21 @@ class CompiledFunction:
         entry = compile_entry(self.fn, specs, values, names, self._title, self.check)
         self.cache[key] = entry
         return entry
+
+
+def _parameter_names(fn: Any) -> list[str]:
+    """The names of ``fn``'s positional parameters (a module's ``forward``'s), for the code."""
+    target = getattr(fn, "forward", fn) if state._is_module(fn) else fn
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for p in parameters:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return names
 
 
 _TRAINING_BLIND = ("Linear", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "Sequential",

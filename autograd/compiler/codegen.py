@@ -20,6 +20,7 @@ import keyword
 import linecache
 import math
 import re
+import weakref
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -440,7 +441,10 @@ def build(plan: Plan, mode: str, arg_names: dict[int, str], title: str,
     linecache.cache[filename] = (len(executed), None, executed.splitlines(True), filename)
     namespace = dict(gen.namespace)
     exec(code, namespace)  # noqa: S102  (the generated program: this is the compiled path)
-    return Program(source, executed, namespace["forward"], namespace["backward"], gen.namespace, saved, mode)
+    program = Program(source, executed, namespace["forward"], namespace["backward"], gen.namespace,
+                      saved, mode)
+    weakref.finalize(program, linecache.cache.pop, filename, None)  # (tracebacks show the lines meanwhile)
+    return program
 
 
 def scalar_eligible(plan: Plan) -> bool:

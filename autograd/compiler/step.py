@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import linecache
+import weakref
 from typing import Any
 
 import numpy as np
@@ -253,7 +254,9 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool) -> Ste
     linecache.cache[filename] = (len(executed), None, executed.splitlines(True), filename)
     namespace = dict(gen.namespace)
     exec(code, namespace)  # noqa: S102  (the generated step)
-    return StepProgram(source, executed, namespace["step"], updated, graded)
+    program = StepProgram(source, executed, namespace["step"], updated, graded)
+    weakref.finalize(program, linecache.cache.pop, filename, None)
+    return program
 
 
 def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,
