@@ -1,18 +1,23 @@
 """Drawings of computation graphs for teaching: see the graph, and watch backprop run.
 
-* ``draw(*roots, show=...)`` returns a ``graphviz.Digraph`` of the computation
-  (``drawing.py``: colours, labels, clusters, collapsing large graphs);
-* ``save_graph(graph_or_root, "graph.png")`` writes .png, .svg, .pdf or .dot
-  (``render.py``: system Graphviz, or a pip-only SVG renderer, atomic writes);
+* ``draw(*roots, show=..., style=...)`` returns a ``graphviz.Digraph`` of the computation
+  (``drawing.py``: colours, labels, clusters; ``collapse.py`` collapses large graphs;
+  ``styles.py``: the colour ``"screen"`` look and the greyscale ``"print"`` one);
+* ``save_graph(graph_or_root, "graph.png")`` writes .png, .svg, .pdf, .dot or .tex
+  (``render.py``: system Graphviz, or a pip-only SVG renderer, atomic writes;
+  ``tikz.py``: a TikZ picture for lecture notes);
 * ``backprop_frames(root)`` and ``save_backprop_html(root, "steps.html")`` tell
-  backpropagation as a story, one step per frame (``stepper.py``).
+  backpropagation as a story, one step per frame (``stepper.py``);
+  ``save_backprop_animation(root, "steps.gif")`` and ``save_backprop_pdf(root,
+  "steps.pdf")`` put the same frames into an animation or a PDF (``animation.py``).
 
 ``graph.py`` reads a recorded graph without changing it, and replays the chain rule
 to know every intermediate gradient; ``labels.py`` writes numbers and symbols.
 """
 
+from autograd.viz.animation import save_backprop_animation, save_backprop_pdf
 from autograd.viz.drawing import draw
-from autograd.viz.render import GraphvizNotFoundError, RenderError, save_graph
+from autograd.viz.render import GraphvizNotFoundError, MissingPackageError, RenderError, save_graph
 from autograd.viz.stepper import backprop_frames, save_backprop_html
 
 __all__ = [
@@ -20,6 +25,9 @@ __all__ = [
     "save_graph",
     "backprop_frames",
     "save_backprop_html",
+    "save_backprop_animation",
+    "save_backprop_pdf",
     "RenderError",
     "GraphvizNotFoundError",
+    "MissingPackageError",
 ]
