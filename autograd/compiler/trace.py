@@ -249,15 +249,34 @@ def _watched_codes() -> dict[Any, str]:
     return codes
 
 
+def _shape_readers() -> set[Any]:
+    """Library functions that read a traced tensor's array for its shape and dtype only.
+
+    ``zeros_like``/``ones_like``; ``nn.functional``'s target check, which looks at a float
+    target's values only when they are class indices stored as floats, and then the second
+    trace (whose values are not whole numbers) refuses the function anyway.
+    """
+    from autograd import operations
+
+    codes = {operations.zeros_like.__code__, operations.ones_like.__code__,
+             Tensor.__array__.__code__, Tensor.numpy.__code__}  # (their own callers are watched)
+    functional = sys.modules.get("nn.functional")
+    check = getattr(functional, "_class_indices", None)
+    if check is not None:
+        codes.add(check.__code__)
+    return codes
+
+
 class Watcher:
     """A profile function (``sys.setprofile``) for the first trace: it stops the function when
     Python reads the value of a traced tensor (an argument, a parameter, a computed tensor):
-    the compiled code could not replay what is done with it. Printing a tensor is allowed."""
+    the compiled code could not replay what is done with it. Printing a tensor is allowed, and
+    so are the library functions that only want its shape (``_shape_readers``)."""
 
     def __init__(self) -> None:
         self.codes = _watched_codes()
-        self.printing = {Tensor.__repr__.__code__, getattr(Tensor.__str__, "__code__", None),
-                         getattr(Tensor.__format__, "__code__", None)}
+        self.allowed = {Tensor.__repr__.__code__, getattr(Tensor.__str__, "__code__", None),
+                        getattr(Tensor.__format__, "__code__", None)} | _shape_readers()
         self.previous = None
 
     def __call__(self, frame: Any, event: str, arg: Any) -> None:
@@ -268,7 +287,7 @@ class Watcher:
             return
         t = frame.f_locals.get("self")
         caller = frame.f_back
-        if caller is None or caller.f_code in self.printing or not isinstance(t, Tensor):
+        if caller is None or caller.f_code in self.allowed or not isinstance(t, Tensor):
             return
         if type(t) is TracedTensor or t._op is not None or t._requires_grad:
             import linecache
