@@ -31,6 +31,8 @@ __version__ = "0.1.0"
 # The drawing functions live in ``autograd.viz`` and are imported on first use, so
 # that ``import autograd`` does not load graphviz until a graph is drawn.
 _DRAWING = ("draw", "save_graph", "backprop_frames", "save_backprop_html")
+# The compiled path (``autograd.compiler``: trace once, replay generated numpy) likewise.
+_COMPILER = ("compile", "compile_step", "CompileError")
 
 __all__ = [
     "__version__",
@@ -52,12 +54,13 @@ __all__ = [
     "functional",
     *_operation_names,
     *_DRAWING,
+    *_COMPILER,
 ]
 
 
 def __dir__() -> list[str]:
     # the drawing functions load on first use, yet tab completion should offer them
-    return sorted(set(globals()) | set(__all__) | {"viz"})
+    return sorted(set(globals()) | set(__all__) | {"viz", "compiler"})
 
 
 def __getattr__(name: str):
@@ -66,4 +69,9 @@ def __getattr__(name: str):
 
         viz = importlib.import_module("autograd.viz")  # sets autograd.viz: no second call
         return viz if name == "viz" else getattr(viz, name)
+    if name in _COMPILER or name == "compiler":
+        import importlib
+
+        compiler = importlib.import_module("autograd.compiler")
+        return compiler if name == "compiler" else getattr(compiler, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -40,3 +40,13 @@ def test_license_file_matches_the_package_metadata():
     assert config["metadata"]["license"] == "MIT"
     assert (root / "LICENSE").read_text().startswith("MIT License")
     assert (root / "CHANGELOG.md").is_file()
+
+
+def test_the_compiled_path_is_offered_as_autograd_compile():
+    import numpy as np
+
+    assert {"compile", "compile_step", "CompileError"} <= set(autograd.__all__)
+    w = autograd.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    step = autograd.compile(lambda x: (x * w).tanh().sum())
+    step(np.array([1.0, 2.0])).backward()
+    np.testing.assert_allclose(w.grad.data, (1 - np.tanh(np.array([0.5, -2.0])) ** 2) * [1.0, 2.0])
