@@ -1,9 +1,17 @@
-"""The ``chainrule`` command: draw the computation graph of an expression, or the demo.
+"""The ``chainrule`` command: draw the computation graph of an expression, check hand-derived
+gradients, write the chain rule out, or the demo.
 
     chainrule draw "x*y + sin(x)" --at x=2 --at y=-1 -o graph.png [--html steps.html]
+    chainrule check "x*y + sin(x)" --at x=2 --at y=-1 --answers answers.json [-o report.svg]
+    chainrule trace "x*y + sin(x)" --at x=2 --at y=-1 [--format text|markdown|latex] [-o FILE]
     chainrule demo [-o DIR]
 
-``draw`` reads the expression with Python's ``ast`` module and turns it into engine
+``check`` exits with status 0 when every answer is right and 1 when one is wrong, after
+printing the report (``autograd.teaching.check_gradients``); the answers file is a JSON
+object from node names (the variables, ``f`` for the result, and the ``v1 … vN`` that
+``chainrule draw`` prints) to numbers or lists of numbers.
+
+``draw``, ``check`` and ``trace`` read the expression with Python's ``ast`` module and turns it into engine
 calls itself (``autograd/expression.py``): it never calls ``eval`` or ``exec``. Allowed
 are numbers, variable names, ``+ - * / ** @``, unary minus, parentheses, the constants
 ``pi`` and ``e``, and the functions in ``FUNCTIONS``. Anything else (attribute access,
@@ -35,6 +43,8 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import json
+import math
 import os
 import re
 import sys
@@ -58,6 +68,9 @@ from autograd.expression import (
     parse_assignment,
     parse_expression,
 )
+from autograd.teaching.check import check_gradients
+from autograd.teaching.replay import CONVENTIONS
+from autograd.teaching.trace import chain_rule_trace
 from autograd.tensor import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import Options
@@ -104,13 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate EXPR at the given point, print its value and gradients, and draw its "
         "computation graph. Functions: " + ", ".join(sorted(FUNCTIONS)) + "; constants: pi, e.",
     )
-    draw._negative_number_matcher = _NOT_AN_OPTION
-    draw.add_argument("expression", metavar="EXPR",
-                      help='a math expression, e.g. "x*y + sin(x)" (it may start with -, as in "-log(x)")')
-    draw.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
-                      help="the value of a variable (a number or a list like [1,2]); once per variable")
-    draw.add_argument("--wrt", metavar="NAMES", help="comma-separated variables to differentiate by "
-                      "(default: all); the others are drawn as data")
+    _add_expression_arguments(draw)
     draw.add_argument("--show", choices=["forward", "backward", "both"], default="both",
                       help="draw values, gradients or both (default: both)")
     draw.add_argument("-o", "--output", metavar="FILE",
@@ -118,6 +125,41 @@ def build_parser() -> argparse.ArgumentParser:
     draw.add_argument("--html", metavar="FILE", help="also write a step-by-step backpropagation page")
     draw.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                       help="layout: left to right (default) or top to bottom")
+    check = commands.add_parser(
+        "check",
+        help="check hand-derived gradients of an expression: where is the first mistake?",
+        description="Evaluate EXPR at the given point and check the gradients in the answers file "
+        "against the engine's, in backward order: the first wrong answer is where the mistake is, and "
+        "later ones that follow from it are marked so. Exit status 0: all right; 1: a wrong answer "
+        "(the report says which and why); 2: bad input.",
+    )
+    _add_expression_arguments(check)
+    check.add_argument("--answers", required=True, metavar="FILE",
+                       help='a JSON file: {"x": 2.5, "v1": -1, "f": 1, ...}, node name to your value of '
+                       "df/dnode (a number, or a list for a vector); - reads standard input")
+    check.add_argument("--conventions", choices=sorted(CONVENTIONS), default=None,
+                       help="derivative conventions of a course: cmu-10601 takes ReLU'(0) = 1 (CMU 10-601 "
+                       "homework 5); default: the engine's (PyTorch's, ReLU'(0) = 0)")
+    check.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance (default 1e-3)")
+    check.add_argument("--atol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
+    check.add_argument("-o", "--output", metavar="FILE",
+                       help="also draw the verdicts on the graph into FILE (.png, .svg, .pdf or .dot)")
+    check.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
+                       help="layout of the drawing: left to right (default) or top to bottom")
+    trace = commands.add_parser(
+        "trace",
+        help="write the chain rule out: the forward (primal) and reverse (adjoint) traces",
+        description="Evaluate EXPR at the given point and write its forward trace (one line per "
+        "node) and its reverse trace (one line per edge, each local rule with names and numbers), "
+        "as the tables of Baydin et al.'s survey of automatic differentiation.",
+    )
+    _add_expression_arguments(trace)
+    trace.add_argument("--format", choices=list(TRACE_FORMATS), default="text",
+                       help="text (default), markdown (tables) or latex (align*, needs amsmath)")
+    trace.add_argument("--conventions", choices=sorted(CONVENTIONS), default=None,
+                       help="derivative conventions of a course: cmu-10601 takes ReLU'(0) = 1")
+    trace.add_argument("-o", "--output", metavar="FILE",
+                       help="write the trace to FILE instead of printing it")
     demo = commands.add_parser(
         "demo",
         help="draw the DAG homework graph of CMU 10-601 homework 5: forward, backward, and step by step",
@@ -129,13 +171,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_expression_arguments(command: argparse.ArgumentParser) -> None:
+    command._negative_number_matcher = _NOT_AN_OPTION
+    command.add_argument("expression", metavar="EXPR",
+                         help='a math expression, e.g. "x*y + sin(x)" (it may start with -, as in "-log(x)")')
+    command.add_argument("--at", action="append", default=[], metavar="NAME=VALUE",
+                         help="the value of a variable (a number or a list like [1,2]); once per variable")
+    command.add_argument("--wrt", metavar="NAMES", help="comma-separated variables to differentiate by "
+                         "(default: all); the others are drawn as data")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0; 2 after a one-line error; 130 on Ctrl-C)."""
+    """Run the command; returns the exit status (0; 1 when ``check`` finds a wrong answer; 2 after
+    a one-line error; 130 on Ctrl-C)."""
     try:
         with _numpy_warnings_hidden():
             arguments = build_parser().parse_args(argv)
             if arguments.command == "draw":
                 return command_draw(arguments)
+            if arguments.command == "check":
+                return command_check(arguments)
+            if arguments.command == "trace":
+                return command_trace(arguments)
             return command_demo(arguments)
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
@@ -163,6 +220,27 @@ def _numpy_warnings_hidden() -> Iterator[None]:
 
 def command_draw(arguments: argparse.Namespace) -> int:
     outputs = _check_outputs(arguments.output, arguments.html)
+    result, variables, wrt, notes = _evaluate_command(arguments)
+    print(f"f = {_text(result.data)}")
+    if result.requires_grad:
+        result.backward(retain_graph=True)
+        for name in wrt:
+            grad = variables[name].grad
+            print(f"df/d{name} = {_text(grad.data) if grad is not None else 0}")
+            if grad is not None and non_finite(grad.data):
+                notes.append(f"df/d{name} {non_finite(grad.data)}")
+    for note in notes:
+        print(f"note: {note}")
+
+    files = _render_outputs(result, arguments, outputs)
+    for path in write_files_atomically(files):
+        print(f"wrote {path}")
+    return 0
+
+
+def _evaluate_command(arguments: argparse.Namespace
+                      ) -> tuple[Tensor, dict[str, Tensor], list[str], list[str]]:
+    """EXPR at the --at values: the result (named f), the variables, the --wrt names, notes."""
     text = arguments.expression.strip()
     tree, names = parse_expression(text)
     values = _read_values(arguments.at, names)
@@ -192,20 +270,119 @@ def command_draw(arguments: argparse.Namespace) -> int:
     if result.requires_grad and result.size != 1:
         raise UsageError(f"the value has shape {result.shape}, but gradients need one number: "
                          "wrap the expression in sum(...)")
-    print(f"f = {_text(result.data)}")
-    if result.requires_grad:
-        result.backward(retain_graph=True)
-        for name in wrt:
-            grad = variables[name].grad
-            print(f"df/d{name} = {_text(grad.data) if grad is not None else 0}")
-            if grad is not None and non_finite(grad.data):
-                notes.append(f"df/d{name} {non_finite(grad.data)}")
+    return result, variables, wrt, notes
+
+
+MAX_ANSWERS_BYTES = 10_000_000  # an answers file larger than this is refused, not read
+
+
+def command_check(arguments: argparse.Namespace) -> int:
+    outputs = _check_outputs(arguments.output, None)
+    for label, value in (("--rtol", arguments.rtol), ("--atol", arguments.atol)):
+        if not value >= 0 or not math.isfinite(value):
+            raise UsageError(f"{label} must be a finite number ≥ 0, not {value}")
+    answers = _read_answers(arguments.answers)
+    result, _, _, notes = _evaluate_command(arguments)
+    if not result.requires_grad:
+        raise UsageError("nothing to check: no variable to differentiate by (see --wrt)")
+    try:
+        report = check_gradients(result, answers, rtol=arguments.rtol, atol=arguments.atol,
+                                 conventions=arguments.conventions)
+    except KeyError as error:
+        raise UsageError(f"--answers {arguments.answers}: {error.args[0]}") from None
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"--answers {arguments.answers}: {error}") from None
+    files = []
+    if outputs:
+        path, fmt = outputs[0]
+        try:
+            files.append((path, render(report.draw(rankdir=arguments.rankdir), fmt)))
+        except RenderError as error:
+            raise UsageError(str(error)) from None
+    print(report)
     for note in notes:
         print(f"note: {note}")
-
-    files = _render_outputs(result, arguments, outputs)
     for path in write_files_atomically(files):
         print(f"wrote {path}")
+    return 0 if report.ok else 1
+
+
+def _read_answers(source: str) -> dict[str, object]:
+    """The answers file as a dict of name → number or nested list; one-line errors."""
+    where = f"--answers {source}"
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_ANSWERS_BYTES + 1)
+        else:
+            if Path(source).is_dir():
+                raise UsageError(f"{where}: it is a folder, not a file")
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_ANSWERS_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read it: {error.strerror or error}") from None
+    if len(data) > MAX_ANSWERS_BYTES:
+        raise UsageError(f"{where}: the file is larger than {MAX_ANSWERS_BYTES:,} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{where}: not UTF-8 text (byte {error.start})") from None
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for key, value in pairs:
+            name = normalize_name(key)
+            if name in seen:
+                raise UsageError(f"{where}: {key!r} is given twice")
+            seen[name] = value
+        return seen
+
+    try:
+        answers = json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{where}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+                         ) from None
+    except RecursionError:
+        raise UsageError(f"{where}: the JSON is nested too deeply") from None
+    if not isinstance(answers, dict):
+        raise UsageError(f'{where}: the file must hold a JSON object, like {{"x": 2.5, "v1": -1}}')
+    if not answers:
+        raise UsageError(f"{where}: there are no answers in the file")
+    for name, value in answers.items():
+        if not _is_numbers(value):
+            raise UsageError(f"{where}: the answer for {name} must be a number or a list of numbers")
+    return answers
+
+
+def _is_numbers(value: object) -> bool:
+    """A JSON number (not true/false, not an integer too large for a float) or a list of them."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) < 2**1023
+    if isinstance(value, float):
+        return True
+    return isinstance(value, list) and all(_is_numbers(item) for item in value)
+
+
+TRACE_FORMATS = ("text", "markdown", "latex")
+
+
+def command_trace(arguments: argparse.Namespace) -> int:
+    if arguments.output is not None:
+        _check_writable(arguments.output)
+    result, _, _, notes = _evaluate_command(arguments)
+    if not result.requires_grad:
+        raise UsageError("nothing to trace: no variable to differentiate by (see --wrt)")
+    text = chain_rule_trace(result, arguments.format, conventions=arguments.conventions)
+    if arguments.output is None:
+        print(text)
+    for note in notes:
+        print(f"note: {note}")
+    if arguments.output is not None:
+        for path in write_files_atomically([(arguments.output, (text + "\n").encode("utf-8"))]):
+            print(f"wrote {path}")
     return 0
 
 
