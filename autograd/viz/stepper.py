@@ -160,7 +160,8 @@ def backprop_page(root: Tensor, title: str, options: Options) -> bytes:
     """
     frames = story(root, options, captions_in_graph=False)
     svgs = [render(frame.graph, "svg").decode("utf-8") for frame in frames]
-    return html_page(title, [frame.caption for frame in frames], svgs).encode("utf-8")
+    current = style_named(options.style).current
+    return html_page(title, [frame.caption for frame in frames], svgs, current).encode("utf-8")
 
 
 # ---- the story -------------------------------------------------------------------------
@@ -331,7 +332,7 @@ _NOISE = re.compile(r"<!--.*?-->\n?|<title>[^<]*</title>\n?", re.S)
 _SVG_ID = re.compile(r'\bid="([^"]*)"')
 
 
-def html_page(title: str, captions: list[str], svgs: list[str]) -> str:
+def html_page(title: str, captions: list[str], svgs: list[str], current: str = CURRENT_COLOUR) -> str:
     """A self-contained page: every frame inline, a slider and buttons, no network.
 
     Without JavaScript the frames simply follow one another down the page.
@@ -350,7 +351,7 @@ def html_page(title: str, captions: list[str], svgs: list[str]) -> str:
         frames="\n".join(frames),
         last=count - 1,
         count=count,
-        current=CURRENT_COLOUR,
+        current=current,
     )
 
 

@@ -109,7 +109,7 @@ def tex_math(text: str) -> str:
         elif kind == "sub":
             piece, now = "_{" + "".join(SUBSCRIPTS[c] for c in token) + "}", "sup"
         elif token in ",;:":
-            piece, now = token, "punct"
+            piece, now = (r"\mathpunct{:}" if token == ":" else token), "punct"
         elif token in "([{":
             piece, now = MATH_SYMBOLS.get(token, token), "open"
         elif token in ")]}":
