@@ -5,7 +5,9 @@
   ``BatchNorm1d``, ``Dropout``, ``RNNCell``, ``RNN``, ``Embedding``;
 * losses: functions in ``nn.functional`` and modules here (``CrossEntropyLoss``, ...);
 * ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.train``; ``nn.save`` / ``nn.load``
-  (``nn.LoadError`` when ``load`` refuses a file).
+  (``nn.LoadError`` when ``load`` refuses a file);
+* ``nn.compile_step(model, loss_fn, optimizer)``: a whole training step compiled into one
+  generated function (``autograd.compiler.compile_step``, re-exported).
 
 Names follow PyTorch so habits carry over.
 
@@ -16,6 +18,7 @@ Names follow PyTorch so habits carry over.
 ['0.weight', '0.bias']
 """
 
+from autograd.compiler import compile_step
 from nn import data, functional, init, optim, train
 from nn.layers import (
     MLP,
@@ -67,4 +70,5 @@ __all__ = [
     "save",
     "load",
     "LoadError",
+    "compile_step",
 ]

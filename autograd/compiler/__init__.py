@@ -62,8 +62,9 @@ def compile(  # noqa: A001  (autograd.compile, as torch.compile and jax.jit's si
 
 
 def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,
-                 cache_limit: int = 8) -> Any:
+                 cache_limit: int = 8, return_output: bool = False) -> Any:
     """A whole training step as one generated function (see ``autograd.compiler.step``)."""
     from autograd.compiler.step import compile_step as build
 
-    return build(model, loss_fn, optimizer, keep_grads=keep_grads, cache_limit=cache_limit)
+    return build(model, loss_fn, optimizer, keep_grads=keep_grads, cache_limit=cache_limit,
+                 return_output=return_output)

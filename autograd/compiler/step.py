@@ -33,7 +33,7 @@ import numpy as np
 
 from autograd.compiler import codegen
 from autograd.compiler.api import CompiledFunction, Entry, _Stale
-from autograd.compiler.trace import CompileError
+from autograd.compiler.trace import CompileError, graph
 from autograd.tensor import Tensor
 
 __all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
@@ -78,8 +78,9 @@ class CompiledStep:
     """A compiled training step: ``step(inputs, target) -> float``; ``.source`` shows it."""
 
     def __init__(self, model: Any, loss_fn: Any, optimizer: Any, keep_grads: bool = False,
-                 cache_limit: int = 8) -> None:
+                 cache_limit: int = 8, return_output: bool = False) -> None:
         self.model, self.loss_fn, self.optimizer, self.keep_grads = model, loss_fn, optimizer, keep_grads
+        self.return_output = return_output
         sgd = type(optimizer).__name__ == "SGD" and type(optimizer).__module__ == "nn.optim"
         if not sgd and type(optimizer).step is not _base_step(optimizer):
             raise CompileError(
@@ -88,8 +89,14 @@ class CompiledStep:
             )
         self.kind = "sgd" if sgd else "rule"
 
+        traced: list[tuple[Tensor, Tensor]] = []  # (model output, loss) of each trace
+        self._traced = traced
+
         def step_loss(inputs: Any, target: Any) -> Any:
-            return loss_fn(model(inputs), target)
+            output = model(inputs)
+            loss = loss_fn(output, target)
+            traced.append((output, loss))
+            return loss
 
         step_loss.__name__ = "step"
         self.function = CompiledFunction(step_loss, cache_limit=cache_limit)
@@ -131,12 +138,15 @@ class CompiledStep:
             return loss
         return self._eager(inputs, target)
 
-    def _eager(self, inputs: Any, target: Any) -> float:
+    def _eager(self, inputs: Any, target: Any) -> Any:
         self.function._eager((inputs, target), {})  # (the one warning)
-        loss = self.loss_fn(self.model(inputs), target)
+        output = self.model(inputs)
+        loss = self.loss_fn(output, target)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
+        if self.return_output:
+            return loss.item(), output.data
         return loss.item()
 
     def _run(self, compiled: tuple[Entry, Any], values: tuple[Any, Any]) -> float:
@@ -158,19 +168,39 @@ class CompiledStep:
         result = program.step(*datas, *extras, self.optimizer.state)
         for p in program.updated:
             p._bump_version()
+        if not (self.keep_grads or self.return_output):
+            return float(result)
+        loss, grads, output = result
         if self.keep_grads:
-            loss, grads = result
             for p, g in zip(program.graded, grads):
                 p.grad = Tensor._leaf(np.array(g, dtype=p.dtype))
-            return float(loss)
-        return float(result)
+        return (float(loss), output) if self.return_output else float(loss)
 
     def _compile(self, key: Any, values: tuple[Any, Any]) -> tuple[Entry, Any]:
         function = self.function
+        self._traced.clear()
         entry = function.cache.get(key) or function._compile(key, values, {})
         if entry.plan.output.shape != ():
             raise CompileError("compile_step: the loss must be a scalar (a 0-d tensor), as backward() needs")
-        return entry, build_step(entry, self.optimizer, self.kind, self.keep_grads)
+        output = None
+        if self.return_output:
+            output = self._output_value(entry)
+        self._traced.clear()
+        return entry, build_step(entry, self.optimizer, self.kind, self.keep_grads, self.return_output,
+                                 output)
+
+    def _output_value(self, entry: Entry) -> Any:
+        """The plan's value of ``model(inputs)`` (from the first trace: its graph's node order)."""
+        if not self._traced:
+            raise CompileError("compile_step(return_output=True): compile a new signature to know the output")
+        output, loss = self._traced[0]
+        if output._op is None:
+            raise CompileError("compile_step(return_output=True): the model's output is not an op's result")
+        nodes, _ = graph(loss)
+        for k, t in enumerate(nodes):
+            if t is output:
+                return entry.plan.nodes[k].out
+        raise CompileError("compile_step(return_output=True): the model's output is not behind the loss")
 
 
 def _is(a: Any, b: Any) -> bool:
@@ -190,7 +220,8 @@ class StepProgram:
         self.updated, self.graded = updated, graded
 
 
-def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool) -> StepProgram:
+def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return_output: bool = False,
+               output: Any = None) -> StepProgram:
     """One function: the entry's forward and backward (numpy code), then the updates."""
     plan = entry.plan
     gen = codegen.Generator(plan, "numpy", entry.program_names.copy(), fused=True)
@@ -240,7 +271,10 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool) -> Ste
             updates += [(f"rule_update(optimizer, {v.name}, {g}, {group}, state, {k})", rule)
                         for v, g, k, _ in members]
     gen.namespace.update(sgd_update=sgd_update, rule_update=rule_update, optimizer=optimizer)
-    returned = f"return {out.name}" + (f", ({', '.join(grad_names)},)" if keep_grads else "")
+    returned = f"return {out.name}"
+    if keep_grads or return_output:
+        grads_tuple = f"({', '.join(grad_names)},)" if keep_grads else "()"
+        returned += f", {grads_tuple}, {output.name if return_output else 'None'}"
     params = [v.name for _, _, v in plan.inputs + plan.extras] + ["state"]
     head = f"def step({codegen._joined(params, 'def step(', parens=False)}):"
     body = [*fwd, (seed, "d loss / d loss"), *bwd, *updates, (returned, "")]
@@ -260,7 +294,7 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool) -> Ste
 
 
 def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,
-                 cache_limit: int = 8) -> CompiledStep:
+                 cache_limit: int = 8, return_output: bool = False) -> CompiledStep:
     """Compile ``loss = loss_fn(model(inputs), target); zero_grad; backward; step`` into one function.
 
     >>> import numpy as np, nn
@@ -275,4 +309,4 @@ def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool =
     >>> sorted(opt.state_dict()["state"][0])  # the optimiser's state is kept up to date
     ['momentum_buffer']
     """
-    return CompiledStep(model, loss_fn, optimizer, keep_grads, cache_limit)
+    return CompiledStep(model, loss_fn, optimizer, keep_grads, cache_limit, return_output)

@@ -4,7 +4,10 @@
         <validation_out> <metrics_out> <num_epoch> <hidden_units> <init_flag> <learning_rate>
 
 One hidden sigmoid layer, a softmax output over the 10 letter classes, cross-entropy,
-and per-example SGD in file order. ``init_flag`` 1 is RANDOM (weights ~ U[-0.1, 0.1]),
+and per-example SGD in file order. The network and its gradients are chainrule's
+(``nn``, ``.backward()``); the training step runs compiled (``nn.compile_step``: the
+forward, backward and update of one example as one generated numpy function, with the
+same numbers as eager). ``init_flag`` 1 is RANDOM (weights ~ U[-0.1, 0.1]),
 2 is ZERO; biases start at zero either way. Writes the predicted labels (one per
 line, ties to the smallest index) and the metrics file in the handout's format:
 
@@ -37,6 +40,7 @@ try:  # imports take a moment (numpy's most): a Ctrl-C meanwhile gets the line a
     import math
     import os
     import stat
+    from collections.abc import Callable
     from dataclasses import dataclass
     from pathlib import Path
 
@@ -252,41 +256,65 @@ def _with_bias_column(weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return np.column_stack([bias, weight])
 
 
+def make_step(net: OCRNet, rate: float, keep_grads: bool = False) -> Callable[..., float]:
+    """The handout's SGD step compiled: forward, cross-entropy, backward and ``θ ← θ − rate·g``
+    in one generated function (``nn.compile_step``; print ``step.source`` to read it).
+
+    ``keep_grads``: also leave each step's gradients in ``.grad`` (for the trace's log).
+    """
+    optimizer = nn.optim.SGD(net.parameters(), lr=rate)
+    return nn.compile_step(net, F.cross_entropy, optimizer, keep_grads=keep_grads)
+
+
 def sgd_step(
-    net: OCRNet, x_row: np.ndarray, label: int, rate: float, log: logging.Logger | None = None
+    net: OCRNet, x_row: np.ndarray, label: int, rate: float, log: logging.Logger | None = None,
+    step: Callable[..., float] | None = None,
 ) -> float:
-    """One SGD update on one example; returns its cross-entropy (Equation 2)."""
-    x = Tensor(x_row.reshape(1, -1))
+    """One SGD update on one example; returns its cross-entropy (Equation 2).
+
+    ``step`` (from ``make_step``) runs it compiled, with eager's exact numbers; without one it
+    runs eagerly: ``loss.backward()``, then ``p.data -= rate * p.grad.data``. With ``log``
+    the forward values and the gradients of ``a``, ``z`` and ``b`` come from an eager pass
+    (a fused step keeps no intermediate values); the update, and the gradients of α and β it
+    used, from ``step`` when given (made with ``keep_grads=True``).
+    """
+    x_batch, target = x_row.reshape(1, -1), np.array([label])
+    if step is not None and log is None:
+        return step(x_batch, target)
+    x = Tensor(x_batch)
     a = net.hidden(x)
     z = a.sigmoid()
     b = net.output(z)
     if log is not None:
         for t in (a, z, b):
             t.retain_grad()
-    loss = F.cross_entropy(b, [label])
+    loss = F.cross_entropy(b, target)
     net.zero_grad()
     loss.backward()
+    if step is not None:
+        loss_value = step(x_batch, target)  # the update; with keep_grads, its gradients in .grad
+    else:
+        loss_value = float(loss.item())
+        with autograd.no_grad():
+            for p in net.parameters():
+                p.data -= rate * p.grad.data  # the plain SGD update of the handout
     if log is not None:
-        _log_step(log, net, a, z, b, loss)
-    with autograd.no_grad():
-        for p in net.parameters():
-            p.data -= rate * p.grad.data  # the plain SGD update of the handout
-    if log is not None:
+        _log_step(log, net, a, z, b, loss_value)
         log.info("\t\tUpdate weights")
         hidden, output = net.hidden, net.output
         log.info("\t\t\tNew alpha:\n%s", _with_bias_column(hidden.weight.data, hidden.bias.data))
         log.info("\t\t\tNew beta:\n%s", _with_bias_column(output.weight.data, output.bias.data))
-    return float(loss.item())
+    return loss_value
 
 
-def _log_step(log: logging.Logger, net: OCRNet, a: Tensor, z: Tensor, b: Tensor, loss: Tensor) -> None:
+def _log_step(log: logging.Logger, net: OCRNet, a: Tensor, z: Tensor, b: Tensor, loss: float) -> None:
     ones = np.ones((1, 1))
     log.info("\t\tBegin forward pass")
     log.info("\t\t\tValue of a (before sigmoid):\n%s", a.data)
     log.info("\t\t\tValue of z (after sigmoid):\n%s", np.hstack([ones, z.data]))
     log.info("\t\t\tValue of b (before softmax):\n%s", b.data)
     log.info("\t\t\tValue of y_hat (after softmax):\n%s", b.softmax(axis=1).data)
-    log.info("\t\t\tCross entropy: %r", float(loss.item()))
+    log.info("\t\t\tCross entropy: %r", loss)
     log.info("\t\tBegin backward pass")
     log.info("\t\t\td(loss)/d(b):\n%s", b.grad.data)
     hidden, output = net.hidden, net.output
@@ -314,6 +342,7 @@ def train(
         ) from None
     initialise(net, config.init_flag, config.seed)
     log = logging.getLogger("Output for tiny dataset") if config.trace else None
+    step = make_step(net, config.learning_rate, keep_grads=log is not None)
     lines = []
     for epoch in range(1, config.num_epoch + 1):
         if log is not None:
@@ -321,7 +350,7 @@ def train(
         for i, (row, label) in enumerate(zip(x_train, y_train)):
             if log is not None:
                 log.info("\tSGD with respect to sample %d", i)
-            loss = sgd_step(net, row, int(label), config.learning_rate, log)
+            loss = sgd_step(net, row, int(label), config.learning_rate, log, step)
             if not math.isfinite(loss):
                 raise _diverged(
                     config, f"the loss of example {i + 1} in epoch {epoch} is non-finite ({loss})"

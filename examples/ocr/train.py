@@ -47,12 +47,13 @@ def run(
     """Train and return ``(net, train_losses, valid_losses)``, one loss per epoch."""
     net = neuralnet.OCRNet(x_train.shape[1], hidden)
     neuralnet.initialise(net, init_flag, seed)
+    step = neuralnet.make_step(net, rate)  # forward, backward and update compiled into one function
     train_losses, valid_losses = [], []
     bar = progress(epochs * len(x_train))
     try:
         for _ in range(epochs):
             for row, label in zip(x_train, y_train):
-                neuralnet.sgd_step(net, row, int(label), rate)
+                neuralnet.sgd_step(net, row, int(label), rate, step=step)
                 bar.update(1)
             train_losses.append(neuralnet.mean_cross_entropy(net, x_train, y_train))
             valid_losses.append(neuralnet.mean_cross_entropy(net, x_valid, y_valid))
