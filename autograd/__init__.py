@@ -30,7 +30,14 @@ __version__ = "0.1.0"
 
 # The drawing functions live in ``autograd.viz`` and are imported on first use, so
 # that ``import autograd`` does not load graphviz until a graph is drawn.
-_DRAWING = ("draw", "save_graph", "backprop_frames", "save_backprop_html")
+_DRAWING = (
+    "draw",
+    "save_graph",
+    "backprop_frames",
+    "save_backprop_html",
+    "save_backprop_animation",
+    "save_backprop_pdf",
+)
 # The compiled path (``autograd.compiler``: trace once, replay generated numpy) likewise.
 _COMPILER = ("compile", "compile_step", "CompileError")
 
