@@ -349,3 +349,12 @@ def test_cli_exit_2_on_other_bad_input(tmp_path):
 def test_cli_answers_from_standard_input(tmp_path):
     result = run(tmp_path, "check", "x*x", "--at", "x=3", "--answers", "-", stdin='{"x": 6}')
     assert result.returncode == 0, result.stderr
+
+
+def test_the_drawing_takes_drawing_options_only():
+    x = Tensor(2.0, requires_grad=True, name="x")
+    report = check_gradients(x * x, {"x": 4})
+    assert "rankdir=TB" in report.draw(rankdir="TB").source
+    with pytest.raises(TypeError, match="unknown option 'colour'"):
+        report.draw(colour="red")
+    assert repr(report) == "<GradientReport: 1 answer, all right>"

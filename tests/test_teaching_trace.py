@@ -296,3 +296,10 @@ def test_cli_trace(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "autograd", "trace", "x", "--at", "x=2", "--wrt", ""],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "nothing to trace" in bad.stderr
+
+
+def test_an_output_with_several_entries_starts_from_ones():
+    v = Tensor([1.0, 2.0], requires_grad=True, name="v")
+    text = chain_rule_trace(v * 3)
+    assert "o̅u̅t̅ = [1, 1]  (start: out has several entries; this is the gradient of their sum)" in text
+    assert "∂out/∂v = v̄ = [3, 3]" in text

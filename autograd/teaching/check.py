@@ -140,11 +140,16 @@ class GradientReport:
     def __repr__(self) -> str:
         first = self.first_error
         verdict = "all right" if first is None else f"first wrong: {first.name}"
-        return f"<GradientReport: {len(self.checks)} answers, {verdict}>"
+        count = len(self.checks)
+        return f"<GradientReport: {count} answer{'' if count == 1 else 's'}, {verdict}>"
 
     def draw(self, **draw_options: Any) -> Any:
         """The graph with the verdicts: right green, the first mistake red with both values,
-        answers that follow from it grey (see ``autograd.teaching.check_drawing``)."""
+        answers that follow from it grey (see ``autograd.teaching.check_drawing``).
+
+        ``draw_options`` are ``autograd.draw``'s (``rankdir="TB"``...). Returns a
+        ``graphviz.Digraph``: ``autograd.save_graph(report.draw(), "report.svg")`` writes it.
+        """
         from autograd.teaching.check_drawing import draw_report
 
         return draw_report(self, **draw_options)
@@ -170,7 +175,8 @@ def check_gradients(
     """Check hand-computed gradients ∂output/∂node against the engine's.
 
     Args:
-        output: the tensor differentiated (usually the loss ``J``).
+        output: the tensor differentiated (usually the loss ``J``); for one with several
+            entries, the gradients are those of their sum (as ``output.sum().backward()``).
         answers: node name → the student's value of ∂output/∂node: a number, or an
             array (a nested list) of the node's shape. Names are tensors' ``name``s and
             the ``v1 … vN`` (``p1``, ``d1``, ``out``) that ``autograd.draw`` prints for

@@ -18,6 +18,7 @@ white                   not answered (data, constants, unchecked nodes)
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import graphviz
@@ -33,12 +34,20 @@ FOLLOWS_FILL, FOLLOWS_BORDER, FOLLOWS_TEXT = "#dddddd", "#888888", "#555555"
 PLAIN_FILL = "#ffffff"
 
 
-def draw_report(report: Any, *, rankdir: str = "LR", names: bool = True, shapes: bool = True,
-                max_nodes: int = 200, clusters: bool = True) -> graphviz.Digraph:
-    """The graph of ``report``'s output with every answer's verdict (see the module)."""
-    options = Options(show="forward", names=names, shapes=shapes, rankdir=rankdir, max_nodes=max_nodes,
-                      legend=False, clusters=clusters)
+def draw_report(report: Any, **draw_options: Any) -> graphviz.Digraph:
+    """The graph of ``report``'s output with every answer's verdict (see the module).
+
+    ``draw_options`` are ``autograd.draw``'s (``rankdir``, ``names``, ``shapes``, ``max_nodes``,
+    ``clusters``...); ``show`` and ``legend`` are set here.
+    """
+    accepted = {f.name for f in dataclasses.fields(Options)} - {"show", "legend"}
+    unknown = sorted(set(draw_options) - accepted)
+    if unknown:
+        raise TypeError(f"draw() got unknown option {unknown[0]!r}; the options are "
+                        f"{', '.join(sorted(accepted))}")
+    options = Options(show="forward", legend=False, **draw_options)
     options.check()
+    shapes = options.shapes
     view = report.replay.view
     drawer = Drawer(view, options)
     graph = drawer.build({})

@@ -350,6 +350,12 @@ class _Writer:
         """(the rule with names, the rule with numbers or None, a note)."""
         return edge_texts(self.trace.replay, edge, self.name, self.adjoint, self.number, latex=self.latex)
 
+    def start_note(self) -> str:
+        out = self.view.name(self.trace.output)
+        if np.size(self.trace.adjoint[0].value) > 1:
+            return f"start: {out} has several entries; this is the gradient of their sum"
+        return f"start: ∂{out}/∂{out}"
+
     def sum_note(self, row: AdjointRow) -> str:
         count = len(row.terms)
         times = "twice" if count == 2 else f"{count} times"
@@ -369,7 +375,8 @@ class _Writer:
         for row in self.trace.adjoint:
             out = self.view.name(self.trace.output)
             if row.kind == "start":
-                adjoint.append((f"{self.adjoint(row.tensor)} = 1", f"(start: ∂{out}/∂{out})"))
+                start = f"{self.adjoint(row.tensor)} = {self.value(row.value)}"
+                adjoint.append((start, f"({self.start_note()})"))
             elif row.kind == "edge":
                 symbolic, numeric, note = self.edge(row.edge)
                 parts = [f"{self.adjoint(row.tensor)} += {symbolic}"]
@@ -402,7 +409,8 @@ class _Writer:
                   "| # | adjoint update | in numbers | value |", "|---|---|---|---|"]
         for number, row in enumerate(self.trace.adjoint, start=1):
             if row.kind == "start":
-                update, numeric, note = f"{self.adjoint(row.tensor)} = 1", "", f"start: ∂{out}/∂{out}"
+                update = f"{self.adjoint(row.tensor)} = {self.value(row.value)}"
+                numeric, note = "", self.start_note()
             elif row.kind == "edge":
                 symbolic, numeric, note = self.edge(row.edge)
                 update, numeric = f"{self.adjoint(row.tensor)} += {symbolic}", numeric or ""
@@ -431,7 +439,8 @@ class _Writer:
                   r"&\text{Reverse (adjoint) trace, in the engine's order}\\"]
         for row in self.trace.adjoint:
             if row.kind == "start":
-                lines.append(rf"{self.adjoint(row.tensor)} &= 1 && \text{{(start)}}\\")
+                note = latex_text(self.start_note(), math=False)
+                lines.append(rf"{self.adjoint(row.tensor)} &= {self.value(row.value)} && \text{{({note})}}\\")
             elif row.kind == "edge":
                 symbolic, numeric, note = self.edge(row.edge)
                 value = self.value(row.value)
