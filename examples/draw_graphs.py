@@ -1,4 +1,4 @@
-"""Draw the pictures of docs/graphs.md: computation graphs for teaching.
+"""Draw computation graphs for teaching: the pictures the documentation discusses, as files.
 
 1. a first expression, f = x·y + sin x at (2, −1), values and gradients;
 2. the DAG backpropagation problem of CMU 10-601 homework 5 (section 2): forward, backward,
@@ -7,7 +7,7 @@
    h(n) = U x(n) + h(n−1), o(n) = V h(n), unrolled for 3 steps, one box per time step;
 4. the same RNN unrolled for 10,000 steps, collapsed to fit in 80 nodes.
 
-Run:  python examples/draw_graphs.py [--out docs/images]
+Run:  python examples/draw_graphs.py [--out out/graphs]   (--readme: only the README's picture)
 
 PNG and PDF need Graphviz's ``dot``; without it only the SVG files are written (with
 ``pip install "chainrule[render]"``).
@@ -25,7 +25,7 @@ import autograd
 from autograd import Tensor
 from autograd.viz.demo import dag_homework
 from autograd.viz.graph import GraphView
-from autograd.viz.render import can_render
+from autograd.viz.render import can_render, render
 
 
 def save(graph, folder: Path, stem: str, written: list[Path]) -> None:
@@ -65,10 +65,27 @@ def linear_rnn(steps: int, seed: int = 0) -> Tensor:
     return J
 
 
+README_PICTURE = Path(__file__).resolve().parent.parent / "docs" / "images" / "dag_backward.svg"
+
+
+def readme_picture() -> bytes:
+    """The README's picture: the 10-601 handout's DAG after backward, as SVG."""
+    J, _ = dag_homework()
+    return render(autograd.draw(J, show="backward", rankdir="TB"), "svg")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/images"))
-    out = parser.parse_args(argv).out
+    parser.add_argument("--out", type=Path, default=Path("out/graphs"),
+                        help="folder for the drawings (default: out/graphs)")
+    parser.add_argument("--readme", action="store_true",
+                        help=f"only redraw the README's picture, {README_PICTURE}")
+    arguments = parser.parse_args(argv)
+    if arguments.readme:
+        README_PICTURE.write_bytes(readme_picture())
+        print(f"wrote {README_PICTURE}")
+        return 0
+    out = arguments.out
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 

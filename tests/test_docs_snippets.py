@@ -38,9 +38,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GEN = DOCS / "gen"
-# Not pages of the site (exclude_docs in mkdocs.yml): the build's code, the images the
-# README and examples/draw_graphs.py still use, and the old pages' forwarding notes.
-EXCLUDED = ("gen/", "images/", "engine.md", "graphs.md", "examples.md")
+# Not pages of the site (exclude_docs in mkdocs.yml): the build's code and the README's picture.
+EXCLUDED = ("gen/", "images/")
 PAGES = [ROOT / "README.md", *sorted(p for p in DOCS.glob("**/*.md")
                                      if not p.relative_to(DOCS).as_posix().startswith(EXCLUDED))]
 
