@@ -40,6 +40,14 @@ _DRAWING = (
 )
 # The compiled path (``autograd.compiler``: trace once, replay generated numpy) likewise.
 _COMPILER = ("compile", "compile_step", "CompileError")
+# And the tools for a backpropagation course (``autograd.teaching``).
+_TEACHING = ("check_gradients", "GradientReport", "chain_rule_trace", "ChainRuleTrace", "stepper", "Stepper")
+_LAZY = {
+    **{name: "autograd.viz" for name in _DRAWING},
+    **{name: "autograd.compiler" for name in _COMPILER},
+    **{name: "autograd.teaching" for name in _TEACHING},
+}
+_SUBPACKAGES = ("viz", "compiler", "teaching")
 
 __all__ = [
     "__version__",
@@ -62,23 +70,20 @@ __all__ = [
     *_operation_names,
     *_DRAWING,
     *_COMPILER,
+    *_TEACHING,
 ]
 
 
 def __dir__() -> list[str]:
-    # the drawing functions load on first use, yet tab completion should offer them
-    return sorted(set(globals()) | set(__all__) | {"viz", "compiler"})
+    # the lazily loaded names should still be offered by tab completion
+    return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))
 
 
 def __getattr__(name: str):
-    if name in _DRAWING or name == "viz":
-        import importlib
+    import importlib
 
-        viz = importlib.import_module("autograd.viz")  # sets autograd.viz: no second call
-        return viz if name == "viz" else getattr(viz, name)
-    if name in _COMPILER or name == "compiler":
-        import importlib
-
-        compiler = importlib.import_module("autograd.compiler")
-        return compiler if name == "compiler" else getattr(compiler, name)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"autograd.{name}")  # sets autograd.<name>: no second call
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

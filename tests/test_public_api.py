@@ -50,3 +50,28 @@ def test_the_compiled_path_is_offered_as_autograd_compile():
     step = autograd.compile(lambda x: (x * w).tanh().sum())
     step(np.array([1.0, 2.0])).backward()
     np.testing.assert_allclose(w.grad.data, (1 - np.tanh(np.array([0.5, -2.0])) ** 2) * [1.0, 2.0])
+
+
+def test_teaching_tools_are_offered_from_autograd():
+    x = autograd.Tensor(2.0, requires_grad=True, name="x")
+    y = x * x
+    y.name = "y"
+    report = autograd.check_gradients(y, {"x": 4.0})
+    assert report.ok
+    assert not autograd.check_gradients(y, {"x": 2.0}).ok
+    assert "∂y/∂x = x̄ = 4" in str(autograd.chain_rule_trace(y))
+    assert "iframe" in autograd.stepper(y)._repr_html_()
+
+
+def test_a_drawing_in_a_notebook_without_a_renderer_shows_the_hint_and_the_dot_source(monkeypatch):
+    from autograd.viz import render as render_module
+
+    y = autograd.Tensor(2.0, requires_grad=True) * 3
+
+    def no_renderer(*args, **kwargs):
+        raise render_module.GraphvizNotFoundError("install Graphviz or the render extra")
+
+    monkeypatch.setattr(render_module, "render", no_renderer)
+    bundle = autograd.draw(y)._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    assert "install Graphviz" in bundle["text/plain"] and "digraph" in bundle["text/plain"]

