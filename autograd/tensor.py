@@ -25,6 +25,7 @@ function that runs an op and records it.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -148,6 +149,8 @@ class Tensor:
     @property
     def data(self) -> np.ndarray:
         """The underlying array. Assigning to it (also ``t.data -= x``) bumps the version."""
+        if _TRACING[0]:
+            _traced_read(self, ".data of")
         data = self._data
         if type(data) is not np.ndarray:
             data = self._data = np.asarray(data)
@@ -155,6 +158,8 @@ class Tensor:
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
+        if _TRACING[0]:
+            _traced_read(self, "an assignment to .data of")
         # New memory, so the aliases of the old memory are no longer this tensor's aliases;
         # a tensor's memory becomes shared with that tensor. Either way this tensor's value
         # changed, which graphs that used it must see.
@@ -180,6 +185,12 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Record an in-place change: graphs that used the old value can no longer backprop."""
+        self._shared_versions().bump()
+
+    def bump_version(self) -> None:
+        """Record that this tensor's array was changed in place behind its back (``t.data[...] = v``
+        through another reference, a compiled step's update): a graph that used the old value
+        then raises ``InPlaceModificationError`` in backward instead of using the new one."""
         self._shared_versions().bump()
 
     @property
@@ -246,34 +257,50 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        if _TRACING[0]:
+            _traced_read(self, ".item() of")
         if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, not shape {self.shape}")
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
+        if _TRACING[0]:
+            _traced_read(self, ".numpy() of")
         return self.data
 
     def tolist(self) -> Any:
+        if _TRACING[0]:
+            _traced_read(self, ".tolist() of")
         return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if _TRACING[0]:
+            _traced_read(self, "np.asarray() of")
         if dtype is not None and dtype != self._data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
 
     def __float__(self) -> float:
+        if _TRACING[0]:
+            _traced_read(self, "float() of")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _TRACING[0]:
+            _traced_read(self, "int() of")
         return int(self.item())
 
     def __index__(self) -> int:
+        if _TRACING[0]:
+            _traced_read(self, "an index or size from")
         if self._data.dtype.kind not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _TRACING[0]:
+            _traced_read(self, "bool() of")
         return bool(self._data)
 
     __hash__ = object.__hash__  # == builds a comparison tensor; identity is the hash
@@ -447,33 +474,53 @@ class Tensor:
     # ---- comparisons and logic: boolean tensors, outside the graph ----------------
 
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (==) of")
         return Tensor(self._data == _as_array(other))
 
     def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (!=) of")
         return Tensor(self._data != _as_array(other))
 
     def __lt__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (<) of")
         return Tensor(self._data < _as_array(other))
 
     def __le__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (<=) of")
         return Tensor(self._data <= _as_array(other))
 
     def __gt__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (>) of")
         return Tensor(self._data > _as_array(other))
 
     def __ge__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a comparison (>=) of")
         return Tensor(self._data >= _as_array(other))
 
     def __and__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a logical & of")
         return Tensor(self._data & _as_array(other))
 
     def __or__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a logical | of")
         return Tensor(self._data | _as_array(other))
 
     def __xor__(self, other: ArrayLike) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a logical ^ of")
         return Tensor(self._data ^ _as_array(other))
 
     def __invert__(self) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, "a logical ~ of")
         return Tensor(~self._data)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
@@ -552,6 +599,8 @@ class Tensor:
 
     def sign(self) -> Tensor:
         """The sign of each element, as a constant (its derivative is 0)."""
+        if _TRACING[0]:
+            _traced_read(self, ".sign() of")
         return Tensor(np.sign(self._data))
 
     # ---- reductions -------------------------------------------------------------
@@ -592,9 +641,13 @@ class Tensor:
 
     def argmax(self, axis: int | None = None) -> Tensor:
         """Index of the maximum (ties: the first), as an integer tensor outside the graph."""
+        if _TRACING[0]:
+            _traced_read(self, ".argmax() of")
         return Tensor(np.argmax(self._data, axis=axis))
 
     def argmin(self, axis: int | None = None) -> Tensor:
+        if _TRACING[0]:
+            _traced_read(self, ".argmin() of")
         return Tensor(np.argmin(self._data, axis=axis))
 
     # ---- shapes -----------------------------------------------------------------
@@ -856,6 +909,44 @@ class Tensor:
 
 _new_object = object.__new__
 _grad_mode = grad_mode.state  # this thread's grad mode (``_grad_mode.enabled``)
+
+
+class _TraceState(threading.local):
+    """Per thread: the compiler's check while it traces a function (``autograd.compiler``).
+
+    ``reader(tensor, what)`` is called where Python asks for a tensor's value (``bool``,
+    ``.item()``, ``.data``, comparisons, ...); it raises ``CompileError`` for a traced tensor,
+    whose value a compiled function could not replay. ``recording``: ops on tensors that do
+    not require grad are recorded too (their results keep ``requires_grad`` False), so a
+    trace sees ``x / 255`` on data alone.
+    """
+
+    reader: Callable[[Tensor, str], None] | None = None
+    recording = False
+
+
+_tracing = _TraceState()
+_TRACING = [0]  # how many threads are tracing: one list read where nothing is traced
+
+
+def begin_tracing(reader: Callable[[Tensor, str], None] | None, record: bool = True) -> tuple[Any, bool]:
+    """Start tracing in this thread (for ``autograd.compiler``); returns what ``end_tracing`` restores."""
+    previous = (_tracing.reader, _tracing.recording)
+    _tracing.reader, _tracing.recording = reader, record
+    _TRACING[0] += 1
+    return previous
+
+
+def end_tracing(previous: tuple[Any, bool]) -> None:
+    _TRACING[0] -= 1
+    _tracing.reader, _tracing.recording = previous
+
+
+def _traced_read(tensor: Tensor, what: str) -> None:
+    """While this thread traces: let the compiler refuse Python reading a traced value."""
+    reader = _tracing.reader
+    if reader is not None:
+        reader(tensor, what)
 _recording_scope = function.recording_scope  # this thread's scope labels
 # exactly ndarray, or a numpy scalar: a set lookup is the fast way to say "nothing to convert"
 _STORABLE = engine.NUMPY_SCALAR_TYPES | {np.ndarray}
@@ -908,6 +999,11 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         return out
     out._op = None
     out._requires_grad = False
+    if _TRACING[0] and _tracing.recording and _grad_mode.enabled:
+        # tracing: an op on data alone is recorded too (the compiled code must redo it at
+        # every call), its result still not requiring grad
+        out._op, out._inputs, out._clock = op, inputs, next(ticks)
+        out._scope, out._spent = _recording_scope.labels, False
     return out
 
 

@@ -321,7 +321,7 @@ class Generator:
         for _, _, v in plan.inputs:
             name = grads.get(id(v)) if v.needs_grad else None
             returned.append("None" if name is None else (f"f64({name})" if scalar else name))
-        bwd.append((f"return {_joined(returned, 'return ')}", ""))
+        bwd.append((f"return {_joined(returned, 'return ')}" if returned else "return ()", ""))
         referenced = set(_IDENTIFIER.findall("\n".join(code for code, _ in bwd)))
         saved = [n for n in dict.fromkeys(defined) if n in referenced]
         fwd.append((f"return {out.name}, ({', '.join(saved)}{',' if len(saved) == 1 else ''})", ""))

@@ -27,7 +27,7 @@ import numpy as np
 
 import autograd
 import autograd.ops
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, begin_tracing, end_tracing
 
 
 class CompileError(RuntimeError):
@@ -223,31 +223,6 @@ def perturbed(value: Any, rng: np.random.Generator) -> Any:
 
 # ---- watching the function for values Python reads ---------------------------------------
 
-_READS = {
-    "__bool__": "bool() of", "item": ".item() of", "__float__": "float() of", "__int__": "int() of",
-    "__index__": "an index or size from", "tolist": ".tolist() of", "numpy": ".numpy() of",
-    "__array__": "np.asarray() of", "argmax": ".argmax() of", "argmin": ".argmin() of",
-    "sign": ".sign() of", "__eq__": "a comparison (==) of", "__ne__": "a comparison (!=) of",
-    "__lt__": "a comparison (<) of", "__le__": "a comparison (<=) of", "__gt__": "a comparison (>) of",
-    "__ge__": "a comparison (>=) of", "__and__": "a logical & of", "__or__": "a logical | of",
-    "__xor__": "a logical ^ of", "__invert__": "a logical ~ of",
-}
-
-
-def _watched_codes() -> dict[Any, str]:
-    codes = {}
-    for name, what in _READS.items():
-        fn = getattr(Tensor, name, None)
-        code = getattr(fn, "__code__", None)
-        if code is not None:
-            codes[code] = what
-    data = Tensor.__dict__.get("data")
-    if isinstance(data, property):
-        codes[data.fget.__code__] = ".data of"
-        if data.fset is not None:
-            codes[data.fset.__code__] = "an assignment to .data of"
-    return codes
-
 
 def _shape_readers() -> set[Any]:
     """Library functions that read a traced tensor's array for its shape and dtype only.
@@ -268,41 +243,37 @@ def _shape_readers() -> set[Any]:
 
 
 class Watcher:
-    """A profile function (``sys.setprofile``) for the first trace: it stops the function when
-    Python reads the value of a traced tensor (an argument, a parameter, a computed tensor):
-    the compiled code could not replay what is done with it. Printing a tensor is allowed, and
-    so are the library functions that only want its shape (``_shape_readers``)."""
+    """The first trace's check, called by ``Tensor`` (``autograd.tensor.begin_tracing``) where
+    Python reads a tensor's value: it stops the function when the tensor is traced (an
+    argument, a parameter, a computed tensor), since the compiled code could not replay what
+    is done with the value. Printing a tensor is allowed, and so are the library functions
+    that only want its shape (``_shape_readers``). ``record``: ops on data alone are recorded.
+    """
 
-    def __init__(self) -> None:
-        self.codes = _watched_codes()
+    def __init__(self, watch: bool = True) -> None:
+        self.watch = watch
         self.allowed = {Tensor.__repr__.__code__, getattr(Tensor.__str__, "__code__", None),
                         getattr(Tensor.__format__, "__code__", None)} | _shape_readers()
-        self.previous = None
+        self.previous: Any = None
 
-    def __call__(self, frame: Any, event: str, arg: Any) -> None:
-        if event != "call":
+    def __call__(self, t: Tensor, what: str) -> None:
+        if not (type(t) is TracedTensor or t._op is not None or t._requires_grad):
             return
-        what = self.codes.get(frame.f_code)
-        if what is None:
+        caller = sys._getframe(3)  # (this, autograd.tensor._traced_read, the Tensor method, its caller)
+        if caller.f_code in self.allowed:
             return
-        t = frame.f_locals.get("self")
-        caller = frame.f_back
-        if caller is None or caller.f_code in self.allowed or not isinstance(t, Tensor):
-            return
-        if type(t) is TracedTensor or t._op is not None or t._requires_grad:
-            import linecache
+        import linecache
 
-            line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
-            where = f"{caller.f_code.co_filename}:{caller.f_lineno}" + (f" ({line})" if line else "")
-            raise CompileError(f"{what} a traced tensor at {where}: {_REMEDY}")
+        line = linecache.getline(caller.f_code.co_filename, caller.f_lineno).strip()
+        where = f"{caller.f_code.co_filename}:{caller.f_lineno}" + (f" ({line})" if line else "")
+        raise CompileError(f"{what} a traced tensor at {where}: {_REMEDY}")
 
     def __enter__(self) -> Watcher:
-        self.previous = sys.getprofile()
-        sys.setprofile(self)
+        self.previous = begin_tracing(self if self.watch else None, record=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        sys.setprofile(self.previous)
+        end_tracing(self.previous)
 
 
 # ---- one trace ----------------------------------------------------------------------------
@@ -325,6 +296,7 @@ def run(fn: Any, args: list[Arg], values: list[Any], perturb: np.random.Generato
     """Call ``fn`` with stand-ins (perturbed if ``perturb``) under grad mode; read its graph.
 
     ``watch``: stop with a ``CompileError`` where Python reads a traced value (``Watcher``).
+    Ops on data alone are recorded in both traces.
     """
     inputs, plain = [], []
     for arg, value in zip(args, values):
@@ -333,12 +305,8 @@ def run(fn: Any, args: list[Arg], values: list[Any], perturb: np.random.Generato
         plain.append(value_plain)
     positional = [v for a, v in zip(args, inputs) if isinstance(a.position, int)]
     keywords = {a.position: v for a, v in zip(args, inputs) if isinstance(a.position, str)}
-    with autograd.set_grad_enabled(True):
-        if watch:
-            with Watcher():
-                out = fn(*positional, **keywords)
-        else:
-            out = fn(*positional, **keywords)
+    with autograd.set_grad_enabled(True), Watcher(watch):
+        out = fn(*positional, **keywords)
     if not isinstance(out, Tensor):
         raise CompileError(
             f"the function returned a {type(out).__name__}; a compiled function returns one Tensor"
