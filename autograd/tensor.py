@@ -35,6 +35,7 @@ import numpy as np
 from autograd import engine, function, grad_mode
 from autograd.function import Node, Op, VersionCounter, ticks
 from autograd.ops import elementwise as ew
+from autograd.ops import random as rnd
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
 from autograd.ops.matmul import matmul as _matmul
@@ -604,6 +605,17 @@ class Tensor:
         return Tensor(np.sign(self._data))
 
     # ---- reductions -------------------------------------------------------------
+
+    @staticmethod
+    def dropout_mask(shape: tuple[int, ...], p: float, dtype: Any = np.float64,
+                     generator: np.random.Generator | None = None) -> Tensor:
+        """``keep / (1 − p)`` with ``keep = generator.random(shape) >= p``: dropout's scaled mask.
+
+        A constant (no gradient). It is drawn by an op (``autograd.ops.random.DropoutMask``),
+        so a compiled function draws it again at every call, from the same generator.
+        """
+        rng = generator if generator is not None else np.random.default_rng()
+        return _apply(rnd.DropoutMask(rng, tuple(shape), p, dtype), ())
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _apply(red.Sum(axis, keepdims), (self,))

@@ -87,9 +87,9 @@ def dropout(
         return x
     if p == 1.0:
         return x * 0.0
-    rng = generator if generator is not None else np.random.default_rng()
-    keep = rng.random(x.shape) >= p
-    return x * Tensor(keep.astype(x.dtype) / (1.0 - p))
+    # the mask is drawn by an op: a compiled function draws it again at every call, from
+    # the same generator (the same stream as eager)
+    return x * Tensor.dropout_mask(x.shape, p, x.dtype, generator)
 
 
 # ---- classification losses -----------------------------------------------------------

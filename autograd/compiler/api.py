@@ -33,6 +33,7 @@ from autograd.compiler import codegen, state, trace
 from autograd.compiler.trace import STATIC, CompileError
 from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
+from autograd.ops.random import DropoutMask
 from autograd.tensor import Tensor, _apply
 
 _PERTURB_SEED = 0x5EED
@@ -362,7 +363,20 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
         raise
     timings["trace"] = clock()
     changed = state.changed_modules(snapshot)
-    drew = state.drew_random(random_before, state.random_states(generators))
+    # draws by recorded random ops (dropout's mask) are replayed by the compiled code; any
+    # other draw would be frozen
+    drawing = {id(t._op.generator) for t in r1.nodes if type(t._op) is DropoutMask}
+    after_r1 = state.random_states(generators)
+    drew = not state._same_state(random_before[0], after_r1[0]) or any(
+        not state._same_state(a, b) for g, a, b in zip(generators, random_before[1:], after_r1[1:])
+        if id(g) not in drawing)
+    if drawing and not drawing <= {id(g) for g in generators}:
+        state.restore_modules(snapshot)
+        state.restore_random_states(generators, random_before)
+        raise CompileError(
+            "the function draws a dropout mask from a generator made during the call (dropout "
+            "without generator=): a compiled function draws from one generator at every call; "
+            "give it one (nn.Dropout holds its own), or run it eagerly")
     if changed or drew:
         state.restore_modules(snapshot)
         state.restore_random_states(generators, random_before)
@@ -415,13 +429,18 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
         entry = Entry(plan, program, specs, modules, title, names)
         entry.program_names = names_
         if check:
+            state.restore_random_states(generators, after_r1)  # the code draws what the trace drew
             _check(entry, r2, swapped)
     finally:
         for p, old, _ in swapped.values():
             trace.swap_data(p, old)
         state.restore_modules(snapshot) if state.changed_modules(snapshot) else None
+        if drawing:  # the first compiled call draws what an eager call would have
+            state.restore_random_states(generators, random_before)
     if check:
         _check(entry, r1, {})
+        if drawing:
+            state.restore_random_states(generators, random_before)
     timings["check"] = clock()
     entry.timings = {k: b - a for (k, b), a in zip(list(timings.items())[1:], list(timings.values()))}
     entry.compile_seconds = timings["check"] - timings["start"]

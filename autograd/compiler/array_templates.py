@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd.compiler.templates import Template, _grads
 from autograd.ops import matmul as mm
+from autograd.ops import random as rnd
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
 
@@ -339,3 +340,28 @@ class Linear(Template):
         if i == 2:
             return s.out_shape if len(s.out_shape) == 1 else (s.in_shapes[1][0],)
         return s.in_shapes[i]
+
+
+# ---- random draws -------------------------------------------------------------------------
+
+
+class DropoutMask(Template):
+    """A draw at every call, from the generator the traced op drew from (the same stream)."""
+
+    ops, static, ignored = (rnd.DropoutMask,), ("shape", "p", "dtype"), ("generator",)
+    formula = "keep / (1 − p), keep = U[0, 1) ≥ p: a fresh draw at every call"
+
+    def forward(self, s):
+        from autograd.compiler.codegen import _literal
+
+        generator = s.node.op.generator
+        name = s.gen.generator_names.get(id(generator))
+        if name is None:
+            name = s.gen.generator_names[id(generator)] = s.gen.names.fresh("generator")
+            s.gen.namespace[name] = generator
+        p, dtype = s.node.attrs["p"], s.node.attrs["dtype"]
+        return (f"({name}.random({_literal(s.node.attrs['shape'])}) >= {_literal(p)})"
+                f".astype({_literal(dtype)}) / {_literal(1.0 - p)}")
+
+    def backward(self, s, g):
+        return [], []

@@ -136,7 +136,7 @@ class Step:
         self.need = [needs[id(v)] for v in inputs]
         self.ins = [v.name if v.kind != "literal" else gen.expr(v, [w.dtype for w in inputs if w is not v])
                     for v in inputs]
-        self.a = self.ins[0]
+        self.a = self.ins[0] if self.ins else ""
         self.b = self.ins[1] if len(self.ins) > 1 else ""
 
     @property
@@ -188,6 +188,7 @@ class Generator:
         self.names = names or Names()
         self.namespace: dict[str, Any] = {"np": np, "math": math, "f64": np.float64, **kernels.NAMES}
         self.extra_names: dict[Any, str] = {}
+        self.generator_names: dict[int, str] = {}  # random generators the code draws from
         self.needs: dict[int, bool] = {}
         for _, _, v in plan.inputs:
             self.needs[id(v)] = v.needs_grad
