@@ -38,6 +38,7 @@ from autograd.ops import elementwise as ew
 from autograd.ops import random as rnd
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
+from autograd.ops import state as st
 from autograd.ops.matmul import matmul as _matmul
 
 AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions from numpy 1.25 on
@@ -617,6 +618,15 @@ class Tensor:
         rng = generator if generator is not None else np.random.default_rng()
         return _apply(rnd.DropoutMask(rng, tuple(shape), p, dtype), ())
 
+    @staticmethod
+    def update_running_stats(mean: Tensor, var: Tensor, running_mean: np.ndarray, running_var: np.ndarray,
+                             count: np.ndarray, momentum: float | None, n: int) -> None:
+        """BatchNorm's running-statistics update, in place (``autograd.ops.state.RunningStats``).
+
+        An op, so a compiled function redoes it at every call. ``count`` is a 0-d integer array.
+        """
+        _apply(st.RunningStats(running_mean, running_var, count, momentum, n), (mean, var))
+
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _apply(red.Sum(axis, keepdims), (self,))
 
@@ -935,23 +945,29 @@ class _TraceState(threading.local):
 
     reader: Callable[[Tensor, str], None] | None = None
     recording = False
+    effects: list[Tensor] | None = None  # results of ops that update state (``op.effect``)
 
 
 _tracing = _TraceState()
 _TRACING = [0]  # how many threads are tracing: one list read where nothing is traced
 
 
-def begin_tracing(reader: Callable[[Tensor, str], None] | None, record: bool = True) -> tuple[Any, bool]:
+def begin_tracing(reader: Callable[[Tensor, str], None] | None, record: bool = True) -> tuple[Any, ...]:
     """Start tracing in this thread (for ``autograd.compiler``); returns what ``end_tracing`` restores."""
-    previous = (_tracing.reader, _tracing.recording)
-    _tracing.reader, _tracing.recording = reader, record
+    previous = (_tracing.reader, _tracing.recording, _tracing.effects)
+    _tracing.reader, _tracing.recording, _tracing.effects = reader, record, []
     _TRACING[0] += 1
     return previous
 
 
-def end_tracing(previous: tuple[Any, bool]) -> None:
+def traced_effects() -> list[Tensor]:
+    """The results of state-updating ops (``op.effect``) recorded since ``begin_tracing``."""
+    return list(_tracing.effects or ())
+
+
+def end_tracing(previous: tuple[Any, ...]) -> None:
     _TRACING[0] -= 1
-    _tracing.reader, _tracing.recording = previous
+    _tracing.reader, _tracing.recording, _tracing.effects = previous
 
 
 def _traced_read(tensor: Tensor, what: str) -> None:
@@ -1008,6 +1024,8 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         out._scope = _recording_scope.labels
         out._spent = False
         out._requires_grad = True
+        if _TRACING[0] and _tracing.effects is not None and getattr(op, "effect", False):
+            _tracing.effects.append(out)
         return out
     out._op = None
     out._requires_grad = False
@@ -1016,6 +1034,8 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         # every call), its result still not requiring grad
         out._op, out._inputs, out._clock = op, inputs, next(ticks)
         out._scope, out._spent = _recording_scope.labels, False
+        if _tracing.effects is not None and getattr(op, "effect", False):
+            _tracing.effects.append(out)
     return out
 
 

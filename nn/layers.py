@@ -281,12 +281,14 @@ class BatchNorm1d(Module):
             centred = x - mean  # computed once: it is also the numerator below
             var = (centred * centred).mean(axis=axes, keepdims=True)  # biased, as the paper
             if self.training and self.track_running_stats:
-                with autograd.no_grad():
-                    self.num_batches_tracked = self.num_batches_tracked + 1
-                    m = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
-                    unbiased = var.data.reshape(-1) * (count / (count - 1))
-                    self.running_mean = (1 - m) * self.running_mean + m * mean.data.reshape(-1)
-                    self.running_var = (1 - m) * self.running_var + m * unbiased
+                # in place, as PyTorch: count += 1, running ← (1 − m)·running + m·batch (the
+                # unbiased variance); an op, so a compiled step redoes it at every call
+                for name in ("running_mean", "running_var", "num_batches_tracked"):
+                    buffer = getattr(self, name)
+                    if type(buffer) is not np.ndarray or not buffer.flags.writeable:
+                        setattr(self, name, np.array(buffer))
+                Tensor.update_running_stats(mean, var, self.running_mean, self.running_var,
+                                            self.num_batches_tracked, self.momentum, count)
         else:
             centred = x - Tensor(self.running_mean.reshape(shape))
             var = Tensor(self.running_var.reshape(shape))

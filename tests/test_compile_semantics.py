@@ -8,7 +8,6 @@ CompileError, never a silently wrong result.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -409,12 +408,19 @@ def test_random_draws_are_refused():
 
 
 def test_module_side_effects_are_refused_and_undone():
-    bn = nn.BatchNorm1d(2)
-    before = bn.running_mean.copy(), bn.num_batches_tracked.copy()
-    with pytest.raises(CompileError):
-        compile(lambda x: bn(x * W).sum())(np.random.default_rng(0).random((4, 2)))
-    np.testing.assert_array_equal(bn.running_mean, before[0])
-    assert bn.num_batches_tracked == before[1]
+    class Counting(nn.Module):  # a side effect no op records
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("calls", np.zeros(1))
+
+        def forward(self, x):
+            self.calls += 1
+            return x * W
+
+    module = Counting()
+    with pytest.raises(CompileError, match="changed"):
+        compile(lambda x: module(x).sum())(np.random.default_rng(0).random((4, 2)))
+    assert module.calls[0] == 0
 
 
 def test_other_refusals_name_the_reason():
@@ -494,19 +500,12 @@ def _scalar_problem():
     return (lambda: mlp_loss(params, X, Y, lambda t: t.relu())), flat
 
 
-def test_a_10k_node_scalar_graph_compiles_to_float_code_fast_and_matches_eager():
-    import os
-
+def test_a_10k_node_scalar_graph_compiles_to_float_code_and_matches_eager():
+    # (how fast it compiles is benchmarks/bench_compile.py's to measure, not a test's)
     loss, params = _scalar_problem()
-    best = float("inf")
-    for _ in range(3):  # the best of three: other jobs on a small machine can double one figure
-        f = compile(loss)
-        start = time.perf_counter()
-        out = f()
-        best = min(best, time.perf_counter() - start)
+    f = compile(loss)
+    out = f()
     assert f.last.program.mode == "scalar" and "math.tanh" not in f.source and "np." not in f.source
-    busy = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))  # runnable jobs per core
-    assert best < 0.5 * busy, f"compiling the scalar graph took {best:.2f} s (load {busy:.1f} per core)"
     for _ in range(3):
         out = f()
         out.backward()

@@ -362,7 +362,9 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
         state.restore_random_states(generators, random_before)
         raise
     timings["trace"] = clock()
-    changed = state.changed_modules(snapshot)
+    changed = _unrecorded_changes(snapshot, r1)
+    if not changed:  # only recorded state updates (BatchNorm's running statistics): undone, replayed
+        state.restore_modules(snapshot)
     # draws by recorded random ops (dropout's mask) are replayed by the compiled code; any
     # other draw would be frozen
     drawing = {id(t._op.generator) for t in r1.nodes if type(t._op) is DropoutMask}
@@ -413,9 +415,10 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
                 f"{error}"
             ) from error
         timings["second trace"] = clock()
-        changed = state.changed_modules(snapshot)
+        changed = _unrecorded_changes(snapshot, r2)
         if changed:
             raise CompileError(_side_effect(changed))
+        state.restore_modules(snapshot)
         plan = an.analyze(r1, r2, specs, snaps, swapped)
         timings["analysis"] = clock()
         mode = "scalar" if codegen.scalar_eligible(plan) else "numpy"
@@ -441,10 +444,25 @@ def _compile_entry(fn: Any, specs: list[trace.Arg], values: list[Any], names: di
         _check(entry, r1, {})
         if drawing:
             state.restore_random_states(generators, random_before)
+        if state.changed_modules(snapshot):  # the check ran the state updates
+            state.restore_modules(snapshot)
     timings["check"] = clock()
     entry.timings = {k: b - a for (k, b), a in zip(list(timings.items())[1:], list(timings.values()))}
     entry.compile_seconds = timings["check"] - timings["start"]
     return entry
+
+
+def _unrecorded_changes(snapshot: list[tuple[Any, ...]], run: trace.Run) -> list[str]:
+    """Module changes made by the traced call other than recorded state updates (``op.effect``:
+    BatchNorm's running statistics, written in place into the buffers the op holds)."""
+    held = {id(a) for e in run.effects for a in vars(e._op).values() if isinstance(a, np.ndarray)}
+    changed = state.changed_modules(snapshot)
+    recorded = set()
+    for m, _, registries, _ in snapshot:
+        for k, v in registries[1].items():
+            if id(v) in held and m._buffers.get(k) is v:
+                recorded.add(f"{m._label}.{k}")
+    return [c for c in changed if c not in recorded]
 
 
 def _describe(arg: trace.Arg) -> str:

@@ -15,6 +15,7 @@ from autograd.ops import matmul as mm
 from autograd.ops import random as rnd
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
+from autograd.ops import state as st
 
 # ---- reductions -------------------------------------------------------------------------
 
@@ -365,3 +366,18 @@ class DropoutMask(Template):
 
     def backward(self, s, g):
         return [], []
+
+
+class RunningStats(Template):
+    """BatchNorm's running statistics, updated in place by the op's own ``forward`` (eager's calls)."""
+
+    ops, static, ignored = (st.RunningStats,), ("momentum", "n"), ("running_mean", "running_var", "count")
+    formula = "running ← (1 − m)·running + m·batch, in place (count += 1)"
+
+    def forward(self, s):
+        name = s.gen.names.fresh(f"{s.out}_op")
+        s.gen.namespace[name] = s.node.op  # holds the module's buffers (guarded by identity)
+        return f"{name}.forward({s.ins[0]}, {s.ins[1]})"
+
+    def backward(self, s, g):
+        return [], [None, None]

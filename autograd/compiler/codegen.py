@@ -294,7 +294,9 @@ class Generator:
         for node, step in zip(reversed(plan.nodes), reversed(steps)):
             if not needs[id(node.out)]:
                 continue
-            g = grads[id(node.out)]
+            g = grads.get(id(node.out))
+            if g is None:  # an effect (a state update): nothing downstream, no gradient
+                continue
             template = node.template
             code, exprs = template.sbackward(step, g) if scalar else template.backward(step, g)
             lines = list(code)

@@ -34,7 +34,7 @@ import numpy as np
 from autograd.compiler import codegen
 from autograd.compiler.api import CompiledFunction, Entry, _Stale
 from autograd.compiler.trace import CompileError, graph
-from autograd.tensor import Tensor
+from autograd.tensor import Tensor, traced_effects
 
 __all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
 
@@ -89,13 +89,13 @@ class CompiledStep:
             )
         self.kind = "sgd" if sgd else "rule"
 
-        traced: list[tuple[Tensor, Tensor]] = []  # (model output, loss) of each trace
+        traced: list[tuple[Tensor, Tensor, list[Tensor]]] = []  # (model output, loss, effects) per trace
         self._traced = traced
 
         def step_loss(inputs: Any, target: Any) -> Any:
             output = model(inputs)
             loss = loss_fn(output, target)
-            traced.append((output, loss))
+            traced.append((output, loss, traced_effects()))
             return loss
 
         step_loss.__name__ = "step"
@@ -193,10 +193,10 @@ class CompiledStep:
         """The plan's value of ``model(inputs)`` (from the first trace: its graph's node order)."""
         if not self._traced:
             raise CompileError("compile_step(return_output=True): compile a new signature to know the output")
-        output, loss = self._traced[0]
+        output, loss, effects = self._traced[0]
         if output._op is None:
             raise CompileError("compile_step(return_output=True): the model's output is not an op's result")
-        nodes, _ = graph(loss)
+        nodes, _ = graph(loss, effects)
         for k, t in enumerate(nodes):
             if t is output:
                 return entry.plan.nodes[k].out

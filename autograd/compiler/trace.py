@@ -27,7 +27,7 @@ import numpy as np
 
 import autograd
 import autograd.ops
-from autograd.tensor import Tensor, begin_tracing, end_tracing
+from autograd.tensor import Tensor, begin_tracing, end_tracing, traced_effects
 
 
 class CompileError(RuntimeError):
@@ -289,6 +289,7 @@ class Run:
     inputs: list[Any]  # what each argument was replaced by
     plain: list[Any]  # the plain value of each argument (for the analysis)
     standins: dict[int, int] = field(default_factory=dict)  # id(stand-in leaf) -> argument index
+    effects: list[Tensor] = field(default_factory=list)  # results of state updates (not behind out)
 
 
 def run(fn: Any, args: list[Arg], values: list[Any], perturb: np.random.Generator | None,
@@ -307,18 +308,21 @@ def run(fn: Any, args: list[Arg], values: list[Any], perturb: np.random.Generato
     keywords = {a.position: v for a, v in zip(args, inputs) if isinstance(a.position, str)}
     with autograd.set_grad_enabled(True), Watcher(watch):
         out = fn(*positional, **keywords)
+        effects = traced_effects()
     if not isinstance(out, Tensor):
         raise CompileError(
             f"the function returned a {type(out).__name__}; a compiled function returns one Tensor"
         )
     standins = {id(t): i for i, t in enumerate(inputs) if isinstance(t, Tensor)}
-    nodes, leaves = graph(out)
-    return Run(out, nodes, leaves, inputs, plain, standins)
+    nodes, leaves = graph(out, effects)
+    return Run(out, nodes, leaves, inputs, plain, standins, effects)
 
 
-def graph(out: Tensor) -> tuple[list[Tensor], list[Tensor]]:
-    """The computed tensors behind ``out`` in clock order, and its leaves in first-use order."""
-    nodes, seen, stack = [], {id(out)}, [out]
+def graph(out: Tensor, effects: list[Tensor] = ()) -> tuple[list[Tensor], list[Tensor]]:
+    """The computed tensors behind ``out`` (and ``effects``, state updates) in clock order, and
+    their leaves in first-use order."""
+    stack = [out, *[e for e in effects if e is not out]]
+    nodes, seen = [], {id(t) for t in stack}
     while stack:
         t = stack.pop()
         if t._op is not None:
