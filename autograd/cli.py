@@ -6,10 +6,7 @@ gradients, write the chain rule out, or the demo.
     chainrule trace "x*y + sin(x)" --at x=2 --at y=-1 [--format text|markdown|latex] [-o FILE]
     chainrule demo [-o DIR]
 
-``check`` exits with status 0 when every answer is right and 1 when one is wrong, after
-printing the report (``autograd.teaching.check_gradients``); the answers file is a JSON
-object from node names (the variables, ``f`` for the result, and the ``v1 … vN`` that
-``chainrule draw`` prints) to numbers or lists of numbers.
+``check`` and ``trace`` live in ``autograd/teaching/commands.py``.
 
 ``draw``, ``check`` and ``trace`` read the expression with Python's ``ast`` module and turns it into engine
 calls itself (``autograd/expression.py``): it never calls ``eval`` or ``exec``. Allowed
@@ -42,12 +39,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import codecs
 import contextlib
-import json
-import math
 import os
 import re
 import sys
+import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -60,6 +57,7 @@ from autograd.expression import (
     CONSTANTS,
     FUNCTIONS,
     MAX_VARIABLES,
+    RELU_AT_ZERO,
     UsageError,
     column_of,
     evaluate,
@@ -68,12 +66,10 @@ from autograd.expression import (
     parse_assignment,
     parse_expression,
 )
-from autograd.teaching.check import check_gradients
-from autograd.teaching.replay import CONVENTIONS
-from autograd.teaching.trace import chain_rule_trace
+from autograd.teaching.commands import add_teaching_commands, command_check, command_trace
 from autograd.tensor import Tensor
 from autograd.viz import stepper
-from autograd.viz.drawing import Options
+from autograd.viz.drawing import MIN_NODES, Options
 from autograd.viz.render import (
     RenderError,
     format_of,
@@ -84,6 +80,8 @@ from autograd.viz.render import (
 __all__ = ["main", "build_parser", "UsageError", "FUNCTIONS", "CONSTANTS", "parse_expression",
            "parse_assignment", "evaluate"]
 
+# Said after the gradients when no file is asked for, on a terminal (not into a pipe or a script)
+HOW_TO_DRAW = "(to draw it: -o graph.svg, or .png/.pdf; --html steps.html for backpropagation step by step)"
 INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C (128 + SIGINT)
 
 
@@ -110,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Draw computation graphs and backpropagation, for teaching.",
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {autograd.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     draw = commands.add_parser(
         "draw",
@@ -120,46 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_expression_arguments(draw)
     draw.add_argument("--show", choices=["forward", "backward", "both"], default="both",
                       help="draw values, gradients or both (default: both)")
-    draw.add_argument("-o", "--output", metavar="FILE",
-                      help="write the graph to FILE (.png, .svg, .pdf or .dot)")
+    draw.add_argument("-o", "--output", metavar="FILE", action="append", default=[],
+                      help="write the graph to FILE (.png, .svg, .pdf, .dot or .tex); may be given "
+                      "more than once, as in -o graph.svg -o graph.png")
     draw.add_argument("--html", metavar="FILE", help="also write a step-by-step backpropagation page")
     draw.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                       help="layout: left to right (default) or top to bottom")
-    check = commands.add_parser(
-        "check",
-        help="check hand-derived gradients of an expression: where is the first mistake?",
-        description="Evaluate EXPR at the given point and check the gradients in the answers file "
-        "against the engine's, in backward order: the first wrong answer is where the mistake is, and "
-        "later ones that follow from it are marked so. Exit status 0: all right; 1: a wrong answer "
-        "(the report says which and why); 2: bad input.",
-    )
-    _add_expression_arguments(check)
-    check.add_argument("--answers", required=True, metavar="FILE",
-                       help='a JSON file: {"x": 2.5, "v1": -1, "f": 1, ...}, node name to your value of '
-                       "df/dnode (a number, or a list for a vector); - reads standard input")
-    check.add_argument("--conventions", choices=sorted(CONVENTIONS), default=None,
-                       help="derivative conventions of a course: cmu-10601 takes ReLU'(0) = 1 (CMU 10-601 "
-                       "homework 5); default: the engine's (PyTorch's, ReLU'(0) = 0)")
-    check.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance (default 1e-3)")
-    check.add_argument("--atol", type=float, default=1e-6, help="absolute tolerance (default 1e-6)")
-    check.add_argument("-o", "--output", metavar="FILE",
-                       help="also draw the verdicts on the graph into FILE (.png, .svg, .pdf or .dot)")
-    check.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
-                       help="layout of the drawing: left to right (default) or top to bottom")
-    trace = commands.add_parser(
-        "trace",
-        help="write the chain rule out: the forward (primal) and reverse (adjoint) traces",
-        description="Evaluate EXPR at the given point and write its forward trace (one line per "
-        "node) and its reverse trace (one line per edge, each local rule with names and numbers), "
-        "as the tables of Baydin et al.'s survey of automatic differentiation.",
-    )
-    _add_expression_arguments(trace)
-    trace.add_argument("--format", choices=list(TRACE_FORMATS), default="text",
-                       help="text (default), markdown (tables) or latex (align*, needs amsmath)")
-    trace.add_argument("--conventions", choices=sorted(CONVENTIONS), default=None,
-                       help="derivative conventions of a course: cmu-10601 takes ReLU'(0) = 1")
-    trace.add_argument("-o", "--output", metavar="FILE",
-                       help="write the trace to FILE instead of printing it")
+    draw.add_argument("--no-legend", dest="legend", action="store_false",
+                      help="leave out the legend that explains the colours")
+    draw.add_argument("--max-nodes", type=int, default=Options.max_nodes, metavar="N",
+                      help=f"the most nodes to draw (default {Options.max_nodes}); larger graphs are "
+                      "collapsed into boxes, and --html needs the whole graph to fit")
+    add_teaching_commands(commands, _add_expression_arguments)
     demo = commands.add_parser(
         "demo",
         help="draw the DAG homework graph of CMU 10-601 homework 5: forward, backward, and step by step",
@@ -184,9 +155,13 @@ def _add_expression_arguments(command: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (0; 1 when ``check`` finds a wrong answer; 2 after
     a one-line error; 130 on Ctrl-C)."""
+    _never_fail_on_encoding()
     try:
         with _numpy_warnings_hidden():
             arguments = build_parser().parse_args(argv)
+            handler = getattr(arguments, "handler", None)  # a subcommand added by register_*_command
+            if handler is not None:
+                return handler(arguments)
             if arguments.command == "draw":
                 return command_draw(arguments)
             if arguments.command == "check":
@@ -205,6 +180,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"unexpected {type(error).__name__}: {error} (a bug in chainrule: please report it)")
 
 
+# What a console that cannot show a character gets instead (others: without accent, or ?).
+_ASCII_NAMES = {"ŷ": "yhat", "∂": "d", "²": "^2", "³": "^3", "θ": "theta", "σ": "sigma", "≈": "~",
+                "×": "*", "−": "-", "→": "->", "…": "...", "≥": ">=", "≤": "<=", "·": "*", "⋯": "..."}
+
+
+def _replace_unencodable(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: ŷ → y (the letter without its accent), anything else → ?."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    pieces = []
+    for character in error.object[error.start:error.end]:
+        plain = _ASCII_NAMES.get(character) or "".join(
+            c for c in unicodedata.normalize("NFKD", character) if not unicodedata.combining(c))
+        try:
+            plain.encode(error.encoding)
+        except UnicodeError:
+            plain = "?"
+        pieces.append(plain or "?")
+    return "".join(pieces), error.end
+
+
+codecs.register_error("chainrule.replace", _replace_unencodable)
+
+
+def _never_fail_on_encoding() -> None:
+    """A console that cannot show ŷ or ∂ (Windows cp1252, piped) gets y and ?, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding in ("utf8", "utf8sig") or not hasattr(stream, "reconfigure"):
+            continue
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            stream.reconfigure(errors="chainrule.replace")
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def _fail(message: str) -> int:
     print(f"chainrule: error: {' '.join(message.split())}", file=sys.stderr)
     return 2
@@ -220,6 +236,8 @@ def _numpy_warnings_hidden() -> Iterator[None]:
 
 def command_draw(arguments: argparse.Namespace) -> int:
     outputs = _check_outputs(arguments.output, arguments.html)
+    if arguments.max_nodes < MIN_NODES:
+        raise UsageError(f"--max-nodes {arguments.max_nodes}: draw at least {MIN_NODES} nodes")
     result, variables, wrt, notes = _evaluate_command(arguments)
     print(f"f = {_text(result.data)}")
     if result.requires_grad:
@@ -235,6 +253,8 @@ def command_draw(arguments: argparse.Namespace) -> int:
     files = _render_outputs(result, arguments, outputs)
     for path in write_files_atomically(files):
         print(f"wrote {path}")
+    if not outputs and _is_terminal(sys.stdout):
+        print(HOW_TO_DRAW)
     return 0
 
 
@@ -245,10 +265,13 @@ def _evaluate_command(arguments: argparse.Namespace
     tree, names = parse_expression(text)
     values = _read_values(arguments.at, names)
     missing = [name for name in names if name not in values and name not in CONSTANTS]
-    if missing:
+    if len(missing) == 1:
         node = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == missing[0])
         raise UsageError(f"undefined variable {missing[0]!r} ({column_of(text, node)}): "
                          f"give its value with --at {missing[0]}=NUMBER")
+    if missing:
+        raise UsageError(f"{len(missing)} variables have no value: {', '.join(missing)}; give them with "
+                         + " ".join(f"--at {name}=NUMBER" for name in missing))
     if arguments.wrt is None:
         wrt = list(values)
     else:
@@ -273,119 +296,6 @@ def _evaluate_command(arguments: argparse.Namespace
     return result, variables, wrt, notes
 
 
-MAX_ANSWERS_BYTES = 10_000_000  # an answers file larger than this is refused, not read
-
-
-def command_check(arguments: argparse.Namespace) -> int:
-    outputs = _check_outputs(arguments.output, None)
-    for label, value in (("--rtol", arguments.rtol), ("--atol", arguments.atol)):
-        if not value >= 0 or not math.isfinite(value):
-            raise UsageError(f"{label} must be a finite number ≥ 0, not {value}")
-    answers = _read_answers(arguments.answers)
-    result, _, _, notes = _evaluate_command(arguments)
-    if not result.requires_grad:
-        raise UsageError("nothing to check: no variable to differentiate by (see --wrt)")
-    try:
-        report = check_gradients(result, answers, rtol=arguments.rtol, atol=arguments.atol,
-                                 conventions=arguments.conventions)
-    except KeyError as error:
-        raise UsageError(f"--answers {arguments.answers}: {error.args[0]}") from None
-    except (TypeError, ValueError) as error:
-        raise UsageError(f"--answers {arguments.answers}: {error}") from None
-    files = []
-    if outputs:
-        path, fmt = outputs[0]
-        try:
-            files.append((path, render(report.draw(rankdir=arguments.rankdir), fmt)))
-        except RenderError as error:
-            raise UsageError(str(error)) from None
-    print(report)
-    for note in notes:
-        print(f"note: {note}")
-    for path in write_files_atomically(files):
-        print(f"wrote {path}")
-    return 0 if report.ok else 1
-
-
-def _read_answers(source: str) -> dict[str, object]:
-    """The answers file as a dict of name → number or nested list; one-line errors."""
-    where = f"--answers {source}"
-    try:
-        if source == "-":
-            data = sys.stdin.buffer.read(MAX_ANSWERS_BYTES + 1)
-        else:
-            if Path(source).is_dir():
-                raise UsageError(f"{where}: it is a folder, not a file")
-            with open(source, "rb") as handle:
-                data = handle.read(MAX_ANSWERS_BYTES + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{where}: no such file") from None
-    except OSError as error:
-        raise UsageError(f"{where}: cannot read it: {error.strerror or error}") from None
-    if len(data) > MAX_ANSWERS_BYTES:
-        raise UsageError(f"{where}: the file is larger than {MAX_ANSWERS_BYTES:,} bytes")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UsageError(f"{where}: not UTF-8 text (byte {error.start})") from None
-
-    def no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        seen: dict[str, object] = {}
-        for key, value in pairs:
-            name = normalize_name(key)
-            if name in seen:
-                raise UsageError(f"{where}: {key!r} is given twice")
-            seen[name] = value
-        return seen
-
-    try:
-        answers = json.loads(text, object_pairs_hook=no_duplicates)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{where}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-                         ) from None
-    except RecursionError:
-        raise UsageError(f"{where}: the JSON is nested too deeply") from None
-    if not isinstance(answers, dict):
-        raise UsageError(f'{where}: the file must hold a JSON object, like {{"x": 2.5, "v1": -1}}')
-    if not answers:
-        raise UsageError(f"{where}: there are no answers in the file")
-    for name, value in answers.items():
-        if not _is_numbers(value):
-            raise UsageError(f"{where}: the answer for {name} must be a number or a list of numbers")
-    return answers
-
-
-def _is_numbers(value: object) -> bool:
-    """A JSON number (not true/false, not an integer too large for a float) or a list of them."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) < 2**1023
-    if isinstance(value, float):
-        return True
-    return isinstance(value, list) and all(_is_numbers(item) for item in value)
-
-
-TRACE_FORMATS = ("text", "markdown", "latex")
-
-
-def command_trace(arguments: argparse.Namespace) -> int:
-    if arguments.output is not None:
-        _check_writable(arguments.output)
-    result, _, _, notes = _evaluate_command(arguments)
-    if not result.requires_grad:
-        raise UsageError("nothing to trace: no variable to differentiate by (see --wrt)")
-    text = chain_rule_trace(result, arguments.format, conventions=arguments.conventions)
-    if arguments.output is None:
-        print(text)
-    for note in notes:
-        print(f"note: {note}")
-    if arguments.output is not None:
-        for path in write_files_atomically([(arguments.output, (text + "\n").encode("utf-8"))]):
-            print(f"wrote {path}")
-    return 0
-
-
 def _read_values(assignments: list[str], names: list[str]) -> dict[str, np.ndarray]:
     """The --at values by variable name (NFKC-normalised, as Python reads the expression)."""
     if len(assignments) > MAX_VARIABLES:
@@ -403,15 +313,17 @@ def _read_values(assignments: list[str], names: list[str]) -> dict[str, np.ndarr
     return values
 
 
-def _check_outputs(output: str | None, html_path: str | None) -> list[tuple[str, str]]:
+def _check_outputs(output: str | list[str] | None, html_path: str | None) -> list[tuple[str, str]]:
     """Check extensions and folders before any work, so a mistake costs nothing."""
     checked = []
-    if output is not None:
+    for path in [output] if isinstance(output, str) else output or []:
         try:
-            fmt = format_of(output)
+            fmt = format_of(path)
         except ValueError as error:
-            raise UsageError(f"-o {output}: {error}") from None
-        checked.append((output, fmt))
+            raise UsageError(f"-o {path}: {error}") from None
+        if any(Path(path).resolve() == Path(other).resolve() for other, _ in checked):
+            raise UsageError(f"-o {path} is given twice")
+        checked.append((path, fmt))
     if html_path is not None:
         if Path(html_path).suffix.lower() not in (".html", ".htm"):
             raise UsageError(f"--html {html_path}: the file name must end in .html")
@@ -444,15 +356,19 @@ def _render_outputs(result: Tensor, arguments: argparse.Namespace, outputs: list
                 if not result.requires_grad:
                     raise UsageError("--html: nothing to backpropagate (no variable to differentiate by)")
                 title = f"Backpropagation, step by step: f = {arguments.expression.strip()}"
-                options = Options("both", rankdir=arguments.rankdir)
+                options = Options("both", rankdir=arguments.rankdir, max_nodes=arguments.max_nodes,
+                                  legend=arguments.legend)
                 rendered.append((path, stepper.backprop_page(result, title, options)))
             else:
-                graph = autograd.draw(result, show=arguments.show, rankdir=arguments.rankdir)
+                graph = autograd.draw(result, show=arguments.show, rankdir=arguments.rankdir,
+                                      max_nodes=arguments.max_nodes, legend=arguments.legend)
                 rendered.append((path, render(graph, fmt)))
     except RenderError as error:
         raise UsageError(str(error)) from None
-    except ValueError as error:  # a story too long for one page
-        raise UsageError(str(error)) from None
+    except ValueError as error:  # a story too long for one page, or a graph too big for it
+        message = str(error).replace("raise max_nodes", "raise --max-nodes").replace(
+            "or draw() the whole graph instead", "or draw the whole graph with -o instead of --html")
+        raise UsageError(f"{'--html' if fmt == 'html' else '-o'} {path}: {message}") from None
     return rendered
 
 
@@ -469,8 +385,8 @@ def command_demo(arguments: argparse.Namespace) -> int:
     J.backward(retain_graph=True)
     for name, tensor in parameters.items():
         print(f"  dJ/d{name} = {tensor.grad.item():.6g}")
-    print("  (ReLU'(0) is 0 here, as in PyTorch; the homework takes 1. At this point the ReLU's")
-    print("   input is 1.1, so both conventions agree.)")
+    print(f"  ({RELU_AT_ZERO}.")
+    print("   At this point the ReLU's input is 1.1, so both conventions agree.)")
 
     try:
         files, problem = demo.demo_files(J)
@@ -486,6 +402,8 @@ def command_demo(arguments: argparse.Namespace) -> int:
         print(f"wrote {path}")
     if problem:
         return _fail(f"images not written: {problem}")
+    print(f"Open {folder / 'dag_steps.html'} in a browser first: it walks backpropagation through the "
+          "graph one step at a time (the arrow keys step); dag_backward.svg is the whole graph after it.")
     return 0
 
 

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import ast
 import collections
+import difflib
 import math
 import operator
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -197,7 +199,7 @@ def parse_expression(text: str) -> tuple[ast.Expression, list[str]]:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 problem(node, lambda n: f"the operator {_SYMBOLS.get(type(n.op), '?')} is not allowed: "
-                                        f"{_where(text, n)}")
+                                        f"{_where(text, n)}{_operator_hint(n)}")
         elif isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
                 problem(node, lambda n: f"the operator {_SYMBOLS.get(type(n.op), '?')} is not allowed: "
@@ -272,8 +274,10 @@ def _check_call(text: str, node: ast.Call, problem: Callable[..., None]) -> None
     name = node.func.id
     if name not in FUNCTIONS:
         known = ", ".join(sorted(FUNCTIONS))
+        guess = did_you_mean(name)
+        hint = f"did you mean {guess}? " if guess else ""
         problem(node, lambda n: f"unknown function {name!r} ({column_of(text, n)}); "
-                                f"the functions are: {known}")
+                                f"{hint}the functions are: {known}")
         return
     if node.keywords:
         problem(node.keywords[0], lambda n: f"keyword arguments are not allowed: {_where(text, n)}")
@@ -285,12 +289,45 @@ def _check_call(text: str, node: ast.Call, problem: Callable[..., None]) -> None
                                 f"not {len(n.args)}: {_where(text, n)}")
 
 
+# What students write for the functions here (other spellings are matched by difflib).
+_FUNCTION_ALIASES = {"ln": "log", "sigma": "sigmoid", "sig": "sigmoid", "logistic": "sigmoid",
+                     "σ": "sigmoid", "fabs": "abs", "absolute": "abs",
+                     "ReLU": "relu", "Relu": "relu", "th": "tanh"}
+_NUMBER_THEN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([A-Za-z_]\w*)")
+
+
+def did_you_mean(name: str) -> str | None:
+    """The function a student probably meant by an unknown name: ``tahn`` → ``tanh``.
+
+    >>> did_you_mean("tahn"), did_you_mean("ln"), did_you_mean("sigma"), did_you_mean("zzz")
+    ('tanh', 'log', 'sigmoid', None)
+    """
+    if name in _FUNCTION_ALIASES:
+        return _FUNCTION_ALIASES[name]
+    if name.lower() in FUNCTIONS:
+        return name.lower()
+    close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.7)
+    return close[0] if close else None
+
+
+def _operator_hint(node: ast.BinOp) -> str:
+    """What a student meant by ``^`` (a power, as in maths) or ``%``."""
+    if isinstance(node.op, ast.BitXor):
+        return "; use ** for powers, as in x**2"
+    return ""
+
+
 def _syntax_message(text: str, error: SyntaxError) -> str:
     """Say why the text is not one expression: a statement, an import, or a typo."""
     try:
         module = ast.parse(text, mode="exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         column = f" (column {error.offset})" if error.offset else ""
+        implicit = _NUMBER_THEN_NAME.search(text)
+        if implicit:  # 2x, 3.5sin(x): multiplication is written out
+            number, name = implicit.groups()
+            return (f"not a valid expression: {implicit.group()!r} (column {implicit.start() + 1}): "
+                    f"write {number}*{name} to multiply")
         return f"not a valid expression: {error.msg}{column}"
     for statement in module.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
@@ -359,6 +396,7 @@ def evaluate(tree: ast.Expression, variables: dict[str, Any], text: str = "",
     values: list[Any] = []
     stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
     total_elements = 0
+    noted_non_finite = False
     with np.errstate(all="ignore"):
         while stack:
             node, children_done = stack.pop()
@@ -374,11 +412,29 @@ def evaluate(tree: ast.Expression, variables: dict[str, Any], text: str = "",
                 raise UsageError(f"the values would hold more than {MAX_TOTAL_ELEMENTS:,} numbers in all "
                                  f"(at {_where(text, node)}): use smaller --at values")
             value = _apply(node, arguments, variables, text)
-            if notes is not None and not notes and children and not _all_finite(value):
+            if notes is None:
+                pass
+            elif not noted_non_finite and children and not _all_finite(value):
                 if all(_all_finite(argument) for argument in arguments):
                     notes.append(f"{_piece(text, node)} {non_finite(value)} ({column_of(text, node)})")
+                    noted_non_finite = True
+            if notes is not None and isinstance(node, ast.Call) and _at_a_kink(node, arguments):
+                notes.append(f"the input of {_piece(text, node)} is exactly 0 ({column_of(text, node)}): "
+                             + RELU_AT_ZERO)
             values.append(value)
     return values[0]
+
+
+RELU_AT_ZERO = ("ReLU'(0) is taken as 0 here, as in PyTorch; CMU 10-601 homework 5 takes 1 "
+                "(chainrule check or trace --conventions cmu-10601 uses 1)")
+
+
+def _at_a_kink(node: ast.Call, arguments: list[Any]) -> bool:
+    """Whether a relu (or leaky_relu) call has an input that is exactly 0."""
+    if not (_is_call_to(node, "relu") or _is_call_to(node, "leaky_relu")) or not arguments:
+        return False
+    data = arguments[0].data if isinstance(arguments[0], Tensor) else np.asarray(arguments[0])
+    return bool(np.any(data == 0))
 
 
 def non_finite(value: Any) -> str | None:

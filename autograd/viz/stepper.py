@@ -292,6 +292,18 @@ def _signed(grad: Any, scale: float | None = None) -> str:
     return f"+ {format_shape(array.shape)} array"
 
 
+def _product(node: Any, index: int, grad: Any, value: Any) -> str:
+    """For a product of two numbers, the multiplication that gives input ``index``'s share:
+    ``"-1.116 × 0.4536 = "`` (g times the other input); otherwise nothing."""
+    if node.op.name != "mul" or len(node.inputs) != 2:
+        return ""
+    other = np.asarray(stored_array(node.inputs[1 - index]))
+    if other.size != 1 or np.asarray(grad).size != 1:
+        return ""
+    factor = format_number(other.item())
+    return f"{value(grad)} × {f'({factor})' if factor.startswith('-') else factor} = "
+
+
 def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, prefix: Any,
                   value: Any = lambda grad: summarize(grad)[0]) -> str:
     tensor = step.tensor
@@ -317,8 +329,8 @@ def _step_caption(view: GraphView, step: BackwardStep, number: int, total: int, 
     rule = LOCAL_RULES.get(node.op.name)
     if node.op.name == "pow" and len(inputs) == 1:
         rule = f"(·)^p sends g·p·x^(p−1), here p = {format_number(node.op.exponent)}"
-    sends = [f"{prefix(view.position(parent))} += {value(sent)}"
-             for parent, sent in zip(node.inputs, step.sent) if sent is not None]
+    sends = [f"{prefix(view.position(parent))} += {_product(node, index, step.grad, value)}{value(sent)}"
+             for index, (parent, sent) in enumerate(zip(node.inputs, step.sent)) if sent is not None]
     sentence += f" Chain rule: {rule}:" if rule else " Chain rule:"
     sentence += " " + ("; ".join(sends) if sends else "none of its inputs needs a gradient") + "."
     return sentence
@@ -373,10 +385,23 @@ _PAGE = """<!DOCTYPE html>
   .caption {{ font-size: 1.1em; min-height: 2.6em; margin: 0.5em 0 0 0;
              border-left: 4px solid {current}; padding-left: 0.6em; }}
   .drawing {{ overflow-x: auto; }}
-  .fit .drawing svg {{ max-width: 100%; height: auto; }}
   .frame {{ margin: 1em 0 2em 0; }}
-  .scripted .frame .caption {{ display: none; }}
   .help {{ color: #777; font-size: 0.9em; }}
+  /* With JavaScript the page is one window-high column: the title and the controls stay
+     at the top, the drawing fills the rest and a big one scrolls inside it, never the page
+     (so a page that embeds this one in an iframe is not scrolled either). */
+  html.scripted, .scripted body {{ height: 100%; }}
+  .scripted body {{ display: flex; flex-direction: column; margin: 0 1em; overflow: hidden; }}
+  .scripted h1 {{ margin: 0.4em 0 0.2em 0; flex: none; }}
+  .scripted header {{ position: static; flex: none; }}
+  .scripted #stage {{ flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }}
+  .scripted .frame {{ margin: 0.4em 0 0 0; }}
+  .scripted .frame .caption {{ display: none; }}
+  .scripted .help {{ flex: none; margin: 0.2em 0; }}
+  .scripted.fit #stage {{ overflow: hidden; }}
+  .scripted.fit .frame {{ height: calc(100% - 0.4em); }}
+  .scripted.fit .drawing {{ height: 100%; overflow: hidden; }}
+  .scripted.fit .drawing svg {{ width: 100%; height: 100%; }}
 </style>
 </head>
 <body>
@@ -388,11 +413,14 @@ _PAGE = """<!DOCTYPE html>
     <button id="next" title="next step (right arrow)">next &#9654;</button>
     <button id="play" title="play the steps one after another">play</button>
     <span id="counter"></span>
-    <label><input type="checkbox" id="fit"> fit to window</label>
+    <label title="unticked: the drawing at its full size, scrolling inside its panel">
+      <input type="checkbox" id="fit" checked> fit to window</label>
   </div>
   <p class="caption" id="now"></p>
 </header>
+<main id="stage">
 {frames}
+</main>
 <p class="help">Arrow keys step through the frames; Home and End jump to the start and the end.</p>
 <script>
 (function () {{
@@ -403,9 +431,20 @@ _PAGE = """<!DOCTYPE html>
   var play = document.getElementById("play");
   var counter = document.getElementById("counter");
   var now = document.getElementById("now");
+  var stage = document.getElementById("stage");
+  var fit = document.getElementById("fit");
   var timer = null;
   document.getElementById("header").hidden = false;
-  document.body.classList.add("scripted");
+  document.documentElement.classList.add("scripted");
+  document.documentElement.classList.add("fit");
+  // Centre the node being processed by scrolling the drawing's panel only: scrollIntoView
+  // would also scroll every page around this one (a course page that embeds it).
+  function centre(element) {{
+    if (!element || fit.checked) return;
+    var box = element.getBoundingClientRect(), panel = stage.getBoundingClientRect();
+    stage.scrollTop += (box.top + box.height / 2) - (panel.top + panel.height / 2);
+    stage.scrollLeft += (box.left + box.width / 2) - (panel.left + panel.width / 2);
+  }}
   function show(k) {{
     k = Math.max(0, Math.min(frames.length - 1, k));
     for (var i = 0; i < frames.length; i++) frames[i].hidden = (i !== k);
@@ -414,8 +453,7 @@ _PAGE = """<!DOCTYPE html>
     now.textContent = frames[k].querySelector(".caption").textContent;
     previous.disabled = (k === 0);
     next.disabled = (k === frames.length - 1);
-    var active = frames[k].querySelector('[id$="-current"]');  // the node being processed
-    if (active) active.scrollIntoView({{block: "center", inline: "center"}});
+    centre(frames[k].querySelector('[id$="-current"]'));  // the node being processed
     if (k === frames.length - 1) stop();
   }}
   function current() {{ return parseInt(slider.value, 10); }}
@@ -425,8 +463,9 @@ _PAGE = """<!DOCTYPE html>
   previous.onclick = function () {{ stop(); show(current() - 1); }};
   next.onclick = function () {{ stop(); show(current() + 1); }};
   slider.oninput = function () {{ stop(); show(current()); }};
-  document.getElementById("fit").onchange = function () {{
-    document.body.classList.toggle("fit", this.checked);
+  fit.onchange = function () {{
+    document.documentElement.classList.toggle("fit", fit.checked);
+    show(current());
   }};
   play.onclick = function () {{
     if (timer !== null) {{ stop(); return; }}
