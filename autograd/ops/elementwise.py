@@ -107,7 +107,8 @@ class PowScalar(Op):
     name = "pow"
 
     def __init__(self, exponent: float) -> None:
-        self.exponent = exponent
+        # a numpy scalar becomes a Python number, so a float32 base stays float32
+        self.exponent = exponent.item() if isinstance(exponent, np.generic) else exponent
 
     def forward(self, a):
         return a**self.exponent
@@ -116,8 +117,8 @@ class PowScalar(Op):
 
     def backward(self, g, out, a):
         p = self.exponent
-        if p == 0:
-            return (g * 0,)
+        if p == 0:  # a constant: no gradient, even where g is inf or nan (g · 0 would be nan)
+            return (np.zeros_like(g),)
         return (g * p * a ** (p - 1),)
 
 
@@ -273,7 +274,10 @@ class ReLU(Op):
     def backward(self, g, out, a):
         # The gradient passes wherever the output was not clamped to 0: where a > 0, and at a
         # NaN, which the forward passes on (PyTorch likewise masks only where out <= 0).
-        return (g * (out != 0),)
+        # Elsewhere it is 0, even where g is inf or nan (g · 0 would be nan).
+        if isinstance(g, np.floating):  # a scalar, as in forward
+            return (g if out != 0 else type(g)(0),)
+        return (np.where(out != 0, g, 0),)
 
 
 class LeakyReLU(Op):
@@ -310,7 +314,7 @@ class Heaviside(Op):
     name = "threshold"
 
     def __init__(self, at_zero: float) -> None:
-        self.at_zero = at_zero
+        self.at_zero = at_zero.item() if isinstance(at_zero, np.generic) else at_zero
 
     def forward(self, a):
         return np.heaviside(a, self.at_zero)
@@ -333,7 +337,8 @@ class Clip(Op):
                     f"clip: min and max must be numbers or None, not {type(bound).__name__}; "
                     "for a tensor bound write maximum(x, low) / minimum(x, high)"
                 )
-        self.low, self.high = low, high
+        # numpy scalars become Python numbers, so a float32 input stays float32
+        self.low, self.high = (b.item() if isinstance(b, np.generic) else b for b in (low, high))
 
     def forward(self, a):
         return np.clip(a, self.low, self.high)
@@ -346,7 +351,7 @@ class Clip(Op):
             inside = inside & (a >= self.low)
         if self.high is not None:
             inside = inside & (a <= self.high)
-        return (g * inside,)
+        return (np.where(inside, g, 0),)  # 0 outside, even where g is inf or nan
 
 
 def _share(g, loses, ties):
@@ -399,8 +404,8 @@ class Where(Op):
     rule = (None, "g · [condition]", "g · (1 − [condition])")
 
     def backward(self, g, out, condition, a, b):
-        zero = g * 0
-        return None, np.where(condition, g, zero), np.where(condition, zero, g)
+        # 0 for the side not taken, even where g is inf or nan (g · 0 would be nan)
+        return None, np.where(condition, g, 0), np.where(condition, 0, g)
 
 
 class Cast(Op):
