@@ -117,7 +117,7 @@ class LogSoftmax(Template):
 
 class SoftmaxCrossEntropy(Template):
     ops = (red.SoftmaxCrossEntropy,)
-    static, dynamic, ignored = ("axis", "reduction"), ("target",), ("_seen",)
+    static, dynamic = ("axis", "reduction"), ("target",)
     formula = "-log softmax(z)[target];  dz = softmax(z) - onehot(target)"
 
     def forward(self, s):

@@ -173,22 +173,23 @@ class SoftmaxCrossEntropy(Op):
         self.target = target
         self.axis = axis
         self.reduction = reduction
-        self._seen = None  # (input, softmax) from forward, reused by a plain backward
 
-    def forward(self, logits):
-        # LogSoftmax's log-sum-exp, written out: its one exp gives both the loss
-        # and the softmax a plain backward needs. One example (1-d logits) reduces to
-        # numpy scalars: broadcasting a kept axis of length 1 costs numpy twice as much.
+    def _shifted_exp(self, logits):
+        """(logits − max, e^(logits − max), Σ e^(logits − max)): the log-sum-exp's parts."""
         axis = self.axis
         keep = logits.ndim > 1
         shifted = logits - np.maximum.reduce(logits, axis=axis, keepdims=keep)
         probs = np.exp(shifted)
         total = np.add.reduce(probs, axis=axis, keepdims=keep)
+        return shifted, probs, total
+
+    def forward(self, logits):
+        # LogSoftmax's log-sum-exp, written out. One example (1-d logits) reduces to numpy
+        # scalars: broadcasting a kept axis of length 1 costs numpy twice as much.
+        shifted, probs, total = self._shifted_exp(logits)
         # −log softmax(logits)[target] = log Σ e^shifted − shifted[target]: log-sum-exp,
         # so no e^logit is ever taken of a large logit
-        losses = np.log(total.squeeze(axis) if keep else total) - self._at_target(shifted)
-        probs /= total  # the softmax (in place: probs is fresh), all a plain backward needs
-        self._seen = (logits, probs)
+        losses = np.log(total.squeeze(self.axis) if logits.ndim > 1 else total) - self._at_target(shifted)
         if self.reduction == "none":
             return losses
         if losses.ndim == 0:  # one example: nothing to sum (numpy's sum costs as much as the rest)
@@ -199,11 +200,13 @@ class SoftmaxCrossEntropy(Op):
     rule = ("{g} · (softmax({logits}) − onehot(target)), divided by the number of examples for a mean",)
 
     def backward(self, g, out, logits):
-        seen, self._seen = self._seen, None  # freed after use, like other saved values
-        if seen is not None and seen[0] is logits:  # the plain pass: forward's softmax, ours to change
-            grad = seen[1]
+        # A plain op: nothing kept from forward. The softmax is computed again, with forward's
+        # numpy calls (the compiled path's kernel keeps forward's instead: autograd.compiler).
+        if type(logits) is np.ndarray:
+            _, grad, total = self._shifted_exp(logits)
+            grad /= total  # the softmax (in place: fresh)
             self._at_target(grad, add=-1.0)  # softmax − onehot, in place
-        else:  # create_graph (Tensors: recorded), or a retained graph's second pass: recompute
+        else:  # create_graph: Tensors, recorded
             onehot = np.zeros(logits.shape, dtype=logits.dtype)  # float32 logits stay float32
             self._at_target(onehot, add=1.0)
             grad = Softmax(self.axis)(logits) - onehot
