@@ -276,3 +276,29 @@ def test_a_failure_midway_leaves_no_file_and_no_new_folder(tmp_path, monkeypatch
     (tmp_path / "blocker").write_text("a file")
     status, _, err = _run_command("worksheet", "--count", "1", "-o", str(tmp_path / "blocker" / "hw"))
     assert status == 2 and "is a file" in err
+
+
+def test_the_answers_say_how_to_make_the_worksheet_again():
+    sheet = worksheet(7, count=2, bugs=1, ops="mul,add,sin", depth=3, student=3, relu_at_zero=False,
+                      title="CMU 10-601 homework 5 practice")
+    command = sheet.command()
+    assert command.startswith("chainrule worksheet --seed 7 --student 3 --count 2 --bugs 1 --depth 3")
+    assert "--title 'CMU 10-601 homework 5 practice'" in command
+    parser = _Parser(prog="chainrule")
+    add_worksheet_command(parser.add_subparsers(dest="command", parser_class=_Parser))
+    import shlex
+
+    arguments = parser.parse_args(shlex.split(command)[1:] + ["-o", "hw"])
+    again = worksheet(arguments.seed, arguments.count, ops=arguments.ops, depth=arguments.depth,
+                      student=arguments.student, bugs=arguments.bugs, variables=arguments.variables,
+                      reuse=arguments.reuse, relu_at_zero=arguments.relu_at_zero, vectors=arguments.vectors,
+                      conventions=arguments.conventions, title=arguments.title)
+    assert [q.expression for q in again.questions] == [q.expression for q in sheet.questions]
+    assert again.title == sheet.title
+
+
+@needs_svg
+def test_files_of_an_earlier_larger_worksheet_are_noted(tmp_path):
+    assert _run_command("worksheet", "--count", "3", "-o", str(tmp_path))[0] == 0
+    status, out, _ = _run_command("worksheet", "--count", "1", "-o", str(tmp_path))
+    assert status == 0 and "note:" in out and "key/q02.json" in out and "figures/q03-forward.svg" in out

@@ -42,6 +42,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -262,6 +264,20 @@ class Worksheet:
 
         return save_files(Path(folder), self.files())
 
+    def command(self) -> str:
+        """The ``chainrule worksheet`` command that makes this worksheet again (without ``-o``)."""
+        settings, words = self.settings, ["chainrule worksheet"]
+        for key in ("seed", "student", "count", "bugs", "depth", "variables", "conventions"):
+            if settings[key] is not None:
+                words.append(f"--{key} {settings[key]}")
+        words.append("--ops " + ",".join(settings["ops"]))
+        words += [flag for flag, on in (("--no-reuse", not settings["reuse"]),
+                                        ("--relu-at-zero", settings["relu_at_zero"]),
+                                        ("--vectors", settings["vectors"])) if on]
+        if settings["title"] != _default_title(settings["student"]):
+            words.append("--title " + shlex.quote(settings["title"]))
+        return " ".join(words)
+
     def __repr__(self) -> str:
         kinds = [q.kind for q in self.questions]
         return (f"<Worksheet {self.title!r}: {kinds.count('gradients')} gradient questions, "
@@ -317,8 +333,12 @@ def worksheet(
                     variables=variables, reuse=reuse, relu_at_zero=relu_at_zero, vectors=vectors,
                     conventions=conventions)
     if title is None:
-        title = "Backpropagation worksheet" + (f", student {student}" if student is not None else "")
+        title = _default_title(student)
     return Worksheet(questions, {**settings, "title": title}, title)
+
+
+def _default_title(student: int | None) -> str:
+    return "Backpropagation worksheet" + (f", student {student}" if student is not None else "")
 
 
 def _check_settings(seed: Any, count: Any, ops: Any, depth: Any, student: Any, bugs: Any, variables: Any,
@@ -442,13 +462,28 @@ def command_worksheet(arguments: argparse.Namespace) -> int:
         message = " ".join(str(error).split())
         print(f"chainrule: error: {message}", file=sys.stderr)
         return 2
+    stale = _stale_files(Path(arguments.output), paths)
     kinds = [q.kind for q in sheet.questions]
-    same = "--seed and --student" if arguments.student is not None else "--seed"
+    same = "--seed and --student" if arguments.student is not None else "--seed and options"
     print(f"{sheet.title}: {kinds.count('gradients')} gradient questions, {kinds.count('find-the-bug')} "
-          f"find-the-bug; the same {same} make it again")
+          f"find-the-bug (the same {same} make it again: worksheet.json)")
     print(f"wrote {len(paths)} files into {arguments.output}: questions.md/.html, answers.md/.html, key/, "
           "worksheet.json")
+    if stale:
+        shown = ", ".join(stale[:6]) + (f" and {len(stale) - 6} more" if len(stale) > 6 else "")
+        print(f"note: {arguments.output} also holds files of an earlier worksheet, not replaced: {shown}")
     return 0
+
+
+def _stale_files(folder: Path, written: Sequence[Path]) -> list[str]:
+    """Files like figures/q12-forward.svg or key/q12.json that this run did not write."""
+    kept = {Path(path).resolve() for path in written}
+    stale = []
+    for sub, pattern in (("figures", r"q\d+-(forward|backward)\.svg"), ("key", r"q\d+\.json")):
+        if (folder / sub).is_dir():
+            stale += sorted(f"{sub}/{p.name}" for p in (folder / sub).iterdir()
+                            if re.fullmatch(pattern, p.name) and p.resolve() not in kept)
+    return stale
 
 
 def worksheet_settings_json(sheet: Worksheet) -> bytes:

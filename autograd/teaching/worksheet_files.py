@@ -127,7 +127,8 @@ def answer_blocks(sheet: Worksheet, figures: dict[str, bytes]) -> list[Block]:
               para("Every number here is computed by chainrule's engine (the backward pass replayed on "
                    "the recorded graph), under the derivative conventions "
                    f"{_convention_text(sheet.settings['conventions'])}. Each key/qNN.json file is an "
-                   "answers file for ", ("code", "chainrule check"), ".")]
+                   "answers file for ", ("code", "chainrule check"), ". The same worksheet again: ",
+                   ("code", sheet.command() + " -o DIR"), ".")]
     for question in sheet.questions:
         played = question.replay
         value = played.output.data
