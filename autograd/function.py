@@ -97,11 +97,15 @@ ticks = itertools.count(1)  # the clock: next(ticks) for every recorded op and i
 _last_change = 0  # the tick of the latest in-place change
 
 
+_change_lock = threading.Lock()  # two threads' changes must not move _last_change backwards
+
+
 def tick_change() -> int:
     """Advance the clock for an in-place change of a tensor; returns its tick."""
     global _last_change
-    _last_change = next(ticks)
-    return _last_change
+    with _change_lock:
+        _last_change = next(ticks)
+        return _last_change
 
 
 def last_change() -> int:

@@ -104,8 +104,8 @@ UFUNCS: dict[Any, Callable] = {
     np.less_equal: _comparison("__le__"),
     np.equal: _comparison("__eq__"),
     np.not_equal: _comparison("__ne__"),
-    np.logical_and: _comparison("__and__"),
-    np.logical_or: _comparison("__or__"),
+    np.logical_and: lambda a, b: Tensor(np.logical_and(_as_array(a), _as_array(b))),
+    np.logical_or: lambda a, b: Tensor(np.logical_or(_as_array(a), _as_array(b))),
     np.isfinite: lambda a: Tensor(np.isfinite(_as_array(a))),
 }
 
@@ -139,7 +139,8 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_ABSENT, wh
     _no_out("sum", out)
     t = _cast(a, dtype)
     if _given(where) and where is not True:
-        t = _where(where, t, 0.0)  # the elements left out count as 0
+        mask = np.broadcast_to(np.asarray(_as_array(where), dtype=bool), t.shape)  # as numpy: no growing t
+        t = _where(mask, t, 0.0)  # the elements left out count as 0
     total = t.sum(axis, bool(keepdims) if keepdims is not _ABSENT else False)
     return total + initial if _given(initial) else total
 

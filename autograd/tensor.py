@@ -162,15 +162,19 @@ class Tensor:
     def data(self, value: ArrayLike) -> None:
         if _TRACING[0]:
             _traced_read(self, "an assignment to .data of")
-        # New memory, so the aliases of the old memory are no longer this tensor's aliases;
-        # a tensor's memory becomes shared with that tensor. Either way this tensor's value
-        # changed, which graphs that used it must see.
+        # The same memory (``t.data -= x`` writes into it, then assigns it back): a change
+        # of this tensor and all its aliases. New memory: the aliases of the old memory are
+        # no longer this tensor's, and a tensor's memory becomes shared with that tensor.
+        # Either way this tensor's value changed, which graphs that used it must see.
+        old = self._data
         if isinstance(value, Tensor):
             self._data = value._data
             self._versions = value._shared_versions()
         else:
-            self._data = _stored(np.asarray(value))
-            self._versions = VersionCounter(self._version)
+            value = np.asarray(value)
+            if not (type(old) is np.ndarray and np.may_share_memory(value, old)):
+                self._versions = VersionCounter(self._version)
+            self._data = _stored(value)
         self._bump_version()
 
     @property
@@ -182,7 +186,9 @@ class Tensor:
     def _shared_versions(self) -> VersionCounter:
         """This tensor's version counter, made on first need, to share with a new alias."""
         if self._versions is None:
-            self._versions = VersionCounter()
+            with _COUNTER_LOCK:  # two threads making the first aliases must get one counter
+                if self._versions is None:
+                    self._versions = VersionCounter()
         return self._versions
 
     def _bump_version(self) -> None:
@@ -424,6 +430,14 @@ class Tensor:
                 "in-place operation on a leaf tensor that requires grad: it would be "
                 "lost from the graph; update parameters inside `with autograd.no_grad():`"
             )
+        if self._versions is not None or (type(self._data) is np.ndarray and self._data.base is not None):
+            # ``y += 1`` below rebinds the name y to a new node; on a tensor that shares its
+            # memory (a view such as h[0:2]) the other tensors would silently keep old values
+            raise RuntimeError(
+                f"in-place {ufunc.__name__} on a tensor of shape {self.shape} that shares memory "
+                "with others (a view, or a tensor with views) while recording: write it out of "
+                "place (h = h + x) and build the result you need from it"
+            )
         return out_of_place(other)
 
     def add_(self, other: ArrayLike, *, alpha: float = 1) -> Tensor:
@@ -463,6 +477,13 @@ class Tensor:
             raise RuntimeError(
                 "in-place operation on a tensor that requires grad while recording; "
                 "do it inside `with autograd.no_grad():` (e.g. for an optimiser update)"
+            )
+        if _grad_mode.enabled and isinstance(other, Tensor) and other._requires_grad:
+            # the result would depend on ``other`` with no graph node to carry its gradient
+            raise RuntimeError(
+                f"in-place operation with an operand of shape {other.shape} that requires grad, "
+                "while recording: its gradient would be lost; write it out of place "
+                "(h = h + w), or detach the operand if no gradient should flow"
             )
         data = self._data
         if type(data) is not np.ndarray:
@@ -861,6 +882,8 @@ class Tensor:
         will share their memory. A hook never receives an array stored elsewhere (the
         caller's seed, another tensor's ``.grad``): it gets a copy.
         """
+        if grad.dtype != self._data.dtype:  # a hook sees the gradient in its tensor's dtype
+            grad = grad.astype(self._data.dtype)
         if type(grad) is np.ndarray and id(grad) in handed_out:
             grad = grad.copy()
         handed_out.add(id(grad))
@@ -899,6 +922,7 @@ class Tensor:
             if total.dtype != data.dtype:  # e.g. a float64 gradient into a float32 leaf
                 total = _stored(np.asarray(total, dtype=data.dtype))
             self.grad._data = total
+            self.grad._bump_version()  # an in-place change of .grad: graphs that read it must see it
             return
         if (type(grad) is np.ndarray and grad.base is None and id(grad) not in handed_out
                 and grad.dtype == data.dtype):
@@ -930,6 +954,7 @@ class Tensor:
 
 
 _new_object = object.__new__
+_COUNTER_LOCK = threading.Lock()
 _grad_mode = grad_mode.state  # this thread's grad mode (``_grad_mode.enabled``)
 
 
@@ -1013,7 +1038,8 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         data = _stored(np.asarray(data))  # a Python number, a list or an ndarray subclass
     out._data = data
     out.grad = out.name = out._versions = None
-    if type(data) is np.ndarray and data.base is not None:  # perhaps a view of an input
+    if type(data) is np.ndarray and (data.base is not None or any(data is t._data for t in inputs)):
+        # a view of an input's memory, or an input's array itself
         _share_versions_with_viewed_input(out, inputs)
     out._retains_grad = False
     out._hooks = ()
