@@ -41,7 +41,16 @@ _DRAWING = (
 # The compiled path (``autograd.compiler``: trace once, replay generated numpy) likewise.
 _COMPILER = ("compile", "compile_step", "CompileError")
 # And the tools for a backpropagation course (``autograd.teaching``).
-_TEACHING = ("check_gradients", "GradientReport", "chain_rule_trace", "ChainRuleTrace", "stepper", "Stepper")
+_TEACHING = (
+    "check_gradients",
+    "GradientReport",
+    "chain_rule_trace",
+    "ChainRuleTrace",
+    "stepper",
+    "Stepper",
+    "worksheet",
+    "Worksheet",
+)
 _LAZY = {
     **{name: "autograd.viz" for name in _DRAWING},
     **{name: "autograd.compiler" for name in _COMPILER},

@@ -5,6 +5,8 @@
   report draws itself with the verdicts (``check_drawing.py``);
 * ``chain_rule_trace(J)`` writes the forward (primal) and reverse (adjoint) traces, as
   text, Markdown or LaTeX (``trace.py``);
+* ``worksheet(seed, count)`` makes reproducible backprop exercises with answer keys and
+  "find the bug" questions (``worksheet.py``);
 * ``stepper(J)`` shows the step-by-step backpropagation page inside a Jupyter notebook,
   and ``drawing_mimebundle(graph)`` is how a drawing shows there (``notebook.py``).
 
@@ -22,6 +24,7 @@ from autograd.teaching.check import AnswerCheck, GradientReport, check_gradients
 from autograd.teaching.notebook import Stepper, drawing_mimebundle, stepper
 from autograd.teaching.replay import CONVENTION_KEYS, CONVENTIONS
 from autograd.teaching.trace import ChainRuleTrace, chain_rule_trace
+from autograd.teaching.worksheet import Worksheet, worksheet
 
 __all__ = [
     "check_gradients",
@@ -34,4 +37,6 @@ __all__ = [
     "drawing_mimebundle",
     "CONVENTIONS",
     "CONVENTION_KEYS",
+    "worksheet",
+    "Worksheet",
 ]
