@@ -736,6 +736,8 @@ class Tensor:
         if len(dims) == 1:  # numpy style: one permutation
             return self.permute(*dims)
         d0, d1 = (_axis(d, self.ndim, "transpose") for d in dims)
+        if d0 == d1 or self.ndim < 2:  # nothing to swap (a 0-d tensor takes axis 0 and -1)
+            return self
         order = list(range(self.ndim))
         order[d0], order[d1] = order[d1], order[d0]
         return self.permute(order)
@@ -777,6 +779,8 @@ class Tensor:
                 sizes.append(length % split_size_or_sections)
         else:
             sizes = list(split_size_or_sections)
+            if any(size < 0 for size in sizes):
+                raise ValueError(f"split: sizes {sizes} must not be negative")
             if sum(sizes) != length:
                 raise ShapeError(f"split: sizes {sizes} do not add up to {length} (axis {axis})")
         axis = axis % self.ndim

@@ -131,3 +131,11 @@ def test_np_logical_and_or_on_integers_are_logical():
     a, b = Tensor(np.array([1, 2])), Tensor(np.array([2, 0]))
     np.testing.assert_array_equal(np.logical_and(a, b).data, [True, False])
     np.testing.assert_array_equal(np.logical_or(a, b).data, [True, True])
+
+
+def test_split_refuses_negative_sizes_and_transpose_of_0d_is_itself():
+    t = Tensor(np.arange(4.0))
+    with pytest.raises(ValueError, match="negative"):
+        t.split([5, -1])
+    s = Tensor(3.0)
+    assert s.transpose(0, -1) is s
