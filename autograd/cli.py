@@ -5,6 +5,7 @@ gradients, write the chain rule out, or the demo.
     chainrule check "x*y + sin(x)" --at x=2 --at y=-1 --answers answers.json [-o report.svg]
     chainrule trace "x*y + sin(x)" --at x=2 --at y=-1 [--format text|markdown|latex] [-o FILE]
     chainrule demo [-o DIR]
+    chainrule worksheet [-o DIR] [--seed N] ...   (autograd/teaching/worksheet.py)
 
 ``check`` and ``trace`` live in ``autograd/teaching/commands.py``.
 
@@ -67,6 +68,7 @@ from autograd.expression import (
     parse_expression,
 )
 from autograd.teaching.commands import add_teaching_commands, command_check, command_trace
+from autograd.teaching.worksheet import add_worksheet_command
 from autograd.tensor import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import MIN_NODES, Options
@@ -139,7 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("-o", "--output", metavar="DIR", default="chainrule-demo",
                       help="the folder to write into (default: chainrule-demo)")
+    register_worksheet_command(commands)
     return parser
+
+
+def register_worksheet_command(commands: argparse._SubParsersAction) -> None:
+    """``chainrule worksheet`` (``autograd/teaching/worksheet.py``): its parser sets the
+    ``handler`` that ``main`` calls."""
+    add_worksheet_command(commands)
 
 
 def _add_expression_arguments(command: argparse.ArgumentParser) -> None:

@@ -9,12 +9,32 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import autograd
+
+EXAMPLES_EXTRA = "pip install -e \".[examples]\""  # matplotlib, tqdm and scikit-learn
+PLOTS_OPTIONAL = f"chainrule only; its plots need matplotlib ({EXAMPLES_EXTRA}), and are skipped without it"
+
+
+def needs(text: str) -> str:
+    """The last line of every example's --help: what it needs beyond chainrule."""
+    return f"Needs: {text}."
+
+
+def require(script: str, *modules: str) -> None:
+    """Exit with one line (status 2) when a module of the examples extra is missing."""
+    import importlib.util
+
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            package = {"sklearn": "scikit-learn"}.get(module, module)
+            print(f"{script}: needs {package}, from the examples extra: {EXAMPLES_EXTRA}", file=sys.stderr)
+            raise SystemExit(2)
 
 
 def pyplot() -> Any:

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
+from _output import PLOTS_OPTIONAL, needs, pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 from autograd import Tensor
@@ -258,7 +258,9 @@ def fmt(values) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(PLOTS_OPTIONAL))
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the images (default out/)")
     parser.add_argument("--steps", type=int, default=300, help="most gradient-descent steps (default 300)")
     args = parser.parse_args(argv)

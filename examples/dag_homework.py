@@ -24,7 +24,7 @@ import math
 import sys
 from pathlib import Path
 
-from _output import report_graphs  # noqa: E402  (a sibling file)
+from _output import needs, report_graphs  # noqa: E402  (a sibling file)
 
 import autograd
 from autograd.viz.demo import PARAMETER_NAMES, dag_homework
@@ -111,7 +111,9 @@ def draw(out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs("chainrule only; its drawings need Graphviz or the render extra"))
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
     print("CMU 10-601 homework 5, section 2: gradients of J with respect to every parameter")

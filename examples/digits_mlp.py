@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
+from _output import EXAMPLES_EXTRA, needs, pyplot, report_graphs, require, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 import nn
@@ -138,7 +138,10 @@ def sizes(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(f"scikit-learn (its digits) and matplotlib (its plots), from the examples extra: "
+                     f"{EXAMPLES_EXTRA}"))
     parser.add_argument("--hiddens", type=sizes, default=[64, 32], help="hidden layer sizes (default 64,32)")
     parser.add_argument(
         "--batchnorm-layers",
@@ -159,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seeds the split, the weights and the shuffling")
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the images (default out/)")
     args = parser.parse_args(argv)
+    require("digits_mlp.py", "sklearn")
     if args.epochs <= 0 or args.batch_size < 2 or not args.lr > 0:
         parser.error("--epochs must be positive, --batch-size at least 2 and --lr positive")
     if not 0 <= args.batchnorm_layers <= len(args.hiddens):
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_data(args.seed)
     except ImportError:
         print(
-            "digits_mlp.py: needs scikit-learn for its bundled digits (pip install scikit-learn)",
+            f"digits_mlp.py: needs scikit-learn for its digits, from the examples extra: {EXAMPLES_EXTRA}",
             file=sys.stderr,
         )
         return 2

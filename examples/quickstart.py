@@ -38,4 +38,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Needs: chainrule only.").parse_args()
     main()

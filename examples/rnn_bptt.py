@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
+from _output import PLOTS_OPTIONAL, needs, pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 import nn
@@ -130,7 +130,9 @@ def save_outputs(out: Path, losses: list[float], model: SequenceModel) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(PLOTS_OPTIONAL))
     parser.add_argument("--out", type=Path, default=Path("out"))
     parser.add_argument("--steps", type=int, default=300, help="training updates in part 2")
     args = parser.parse_args(argv)

@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _output import pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
+from _output import PLOTS_OPTIONAL, needs, pyplot, report_graphs, save_figure  # noqa: E402  (a sibling file)
 
 import autograd
 import nn
@@ -273,7 +273,9 @@ def draw_loss_graph(net: nn.MLP, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(PLOTS_OPTIONAL))
     parser.add_argument("--out", type=Path, default=Path("out"), help="folder for the images (default out/)")
     parser.add_argument("--iterations", type=int, default=2000, help="training iterations (default 2000)")
     args = parser.parse_args(argv)

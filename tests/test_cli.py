@@ -204,3 +204,13 @@ def test_help_and_the_console_script():
         pytest.skip("the chainrule console script is not installed (pip install -e .)")
     result = subprocess.run([script, "draw", "x*x", "--at", "x=3"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.splitlines() == ["f = 9", "df/dx = 6"]
+
+
+def test_the_worksheet_command_is_wired_in(tmp_path, capsys):
+    from autograd.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["worksheet", "--help"])
+    assert exit_.value.code == 0 and "usage: chainrule worksheet" in capsys.readouterr().out
+    assert main(["worksheet", "-o", str(tmp_path / "sheet"), "--count", "2"]) == 0
+    assert (tmp_path / "sheet" / "worksheet.json").is_file()

@@ -134,5 +134,5 @@ def test_digits_mlp_without_scikit_learn_exits_2_with_one_line(tmp_path):
     result = run("digits_mlp.py", "--out", tmp_path, cwd=tmp_path, prelude="import sys; sys.modules['sklearn'] = None")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "digits_mlp.py: needs scikit-learn for its bundled digits (pip install scikit-learn)"
+        'digits_mlp.py: needs scikit-learn, from the examples extra: pip install -e ".[examples]"'
     ]

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_letters  # noqa: E402  (puts examples/ on sys.path too, for _output)
 import neuralnet  # noqa: E402
-from _output import describe, save_figure, save_text  # noqa: E402
+from _output import EXAMPLES_EXTRA, describe, needs, require, save_figure, save_text  # noqa: E402
 from train import progress, save_plot  # noqa: E402
 
 from nn.data import DataError, load_csv_classification  # noqa: E402
@@ -63,12 +63,24 @@ def train_curves(data, hidden: int, epochs: int, rate: float, init_flag: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--quick", action="store_true", help="3 epochs, fewer settings")
-    parser.add_argument("--out", type=Path, default=Path("out"))
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(f"matplotlib (its plots), from the examples extra: {EXAMPLES_EXTRA}; "
+                     "with tqdm, a progress bar shows on a terminal"))
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="the handout's train.csv and validation.csv (or smallTrain.csv... too); "
+                        "default: the synthetic letters of make_letters.py, made in OUT/letters")
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="epochs per setting (default 100, the handout's)")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 epochs and hidden units 5, 20, 50 only: a quick look (default: the handout's "
+                        "settings, hidden units 5, 20, 50, 100, 200 and learning rates 0.1, 0.01, 0.001)")
+    parser.add_argument("--out", type=Path, default=Path("out"),
+                        help="folder for ocr_experiments.md and the plots (default out/)")
     args = parser.parse_args(argv)
+    require("experiments.py", "matplotlib")
+    if hasattr(sys.stdout, "reconfigure"):  # each result line shows as it comes, even into a pipe or a log
+        sys.stdout.reconfigure(line_buffering=True)
     epochs = 3 if args.quick else args.epochs
     if epochs <= 0:
         parser.error("--epochs must be positive")
@@ -105,6 +117,9 @@ def _experiments(args: argparse.Namespace, epochs: int) -> int:
     rates = [0.1, 0.01, 0.001]
     report = [f"# OCR experiments ({train_path.name}, {epochs} epochs)", ""]
 
+    runs = len(hidden_sizes) + len(rates) + 2
+    print(f"{runs} trainings of {epochs} epochs on {len(data[0])} examples; each line below appears as its "
+          "training ends (a progress bar shows on a terminal with tqdm)", flush=True)
     print("1. hidden units")
     rows = []
     for hidden in hidden_sizes:

@@ -22,7 +22,7 @@ import numpy as np
 _EXAMPLES = str(Path(__file__).resolve().parents[1])  # examples/, for the shared _output.py
 if _EXAMPLES not in sys.path:
     sys.path.insert(0, _EXAMPLES)
-from _output import describe, save_text  # noqa: E402
+from _output import EXAMPLES_EXTRA, describe, needs, require, save_text  # noqa: E402
 
 LETTERS = "aegilnortu"  # label k is LETTERS[k], as in the handout
 HEIGHT, WIDTH = 16, 8
@@ -32,7 +32,7 @@ def _font_path() -> str:
     try:
         from matplotlib import font_manager
     except ImportError:
-        message = "make_letters.py needs matplotlib for its fonts: pip install -e '.[examples]'"
+        message = f"make_letters.py: needs matplotlib, from the examples extra: {EXAMPLES_EXTRA}"
         raise SystemExit(message) from None
     return font_manager.findfont("DejaVu Sans")
 
@@ -74,7 +74,10 @@ def write_csv(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=needs(f"matplotlib and Pillow (to draw the letters from a font), from the examples extra: "
+                     f"{EXAMPLES_EXTRA}"))
     parser.add_argument("--out", type=Path, default=Path("out/letters"), help="output directory")
     parser.add_argument("--train", type=int, default=50, help="training examples per class (default 50)")
     parser.add_argument("--valid", type=int, default=10, help="validation examples per class (default 10)")
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.train <= 0 or args.valid <= 0:
         parser.error("--train and --valid must be positive")
+    require("make_letters.py", "matplotlib", "PIL")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
