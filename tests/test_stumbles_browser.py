@@ -74,10 +74,14 @@ def test_the_stepper_screenshot_shows_the_title_and_the_drawing(demo, tmp_path):
 STEPPER_GEOMETRY = """<script>
 window.addEventListener("load", function () {
   setTimeout(function () {
-    var frame = document.querySelector(".frame:not([hidden]) svg").getBoundingClientRect();
+    var svg = document.querySelector(".frame:not([hidden]) svg");
+    var node = document.querySelector(".frame:not([hidden]) [id$='-current']").getBoundingClientRect();
     var title = document.querySelector("h1").getBoundingClientRect();
-    var result = {scrollY: window.scrollY, title: [title.top, title.bottom],
-                  drawing: [frame.left, frame.top, frame.right, frame.bottom],
+    var controls = document.getElementById("header").getBoundingClientRect();
+    var result = {scrollY: window.scrollY, title: [title.top, title.bottom], controls: controls.bottom,
+                  current: [node.left, node.top, node.right, node.bottom],
+                  scale: svg.getBoundingClientRect().width / svg.width.baseVal.value,
+                  fitted: document.getElementById("fit").checked,
                   window: [window.innerWidth, window.innerHeight],
                   caption: document.getElementById("now").textContent};
     var out = document.createElement("pre");
@@ -89,15 +93,19 @@ window.addEventListener("load", function () {
 </body>"""
 
 
-def test_the_stepper_fits_its_first_frame_in_the_window(demo, tmp_path):
+def test_the_stepper_opens_fitted_with_the_title_and_the_first_step_in_view(demo, tmp_path):
+    """The page is one window high: title, controls and caption on top; the drawing, shrunk
+    to the window but not below a readable scale, scrolls inside its panel so that the node
+    of the first step (the output J, at the bottom of the DAG) is in view."""
     page = tmp_path / "steps.html"
     page.write_text((demo / "dag_steps.html").read_text(encoding="utf-8").replace("</body>", STEPPER_GEOMETRY),
                     encoding="utf-8")
     seen = result_of(page)
     width, height = seen["window"]
     assert seen["scrollY"] == 0 and seen["title"][0] >= 0 and seen["title"][1] < 80
-    left, top, right, bottom = seen["drawing"]
-    assert 0 <= left and right <= width + 1 and 0 < top < height / 2 and bottom <= height + 1
+    left, top, right, bottom = seen["current"]
+    assert seen["controls"] <= top and bottom <= height and 0 <= left and right <= width, seen
+    assert seen["fitted"] and 0.69 <= seen["scale"] <= 1.0, seen
     assert seen["caption"].startswith("Start: the forward pass has computed every value")
 
 

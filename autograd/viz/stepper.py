@@ -364,9 +364,11 @@ def html_page(title: str, captions: list[str], svgs: list[str], current: str = C
         last=count - 1,
         count=count,
         current=current,
+        readable=READABLE_SCALE,
     )
 
 
+READABLE_SCALE = 0.7  # "fit to window" shrinks a drawing no further: its 12 pt labels stay legible
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -398,10 +400,7 @@ _PAGE = """<!DOCTYPE html>
   .scripted .frame {{ margin: 0.4em 0 0 0; }}
   .scripted .frame .caption {{ display: none; }}
   .scripted .help {{ flex: none; margin: 0.2em 0; }}
-  .scripted.fit #stage {{ overflow: hidden; }}
-  .scripted.fit .frame {{ height: calc(100% - 0.4em); }}
-  .scripted.fit .drawing {{ height: 100%; overflow: hidden; }}
-  .scripted.fit .drawing svg {{ width: 100%; height: 100%; }}
+  .scripted .drawing {{ overflow: visible; }}
 </style>
 </head>
 <body>
@@ -413,7 +412,8 @@ _PAGE = """<!DOCTYPE html>
     <button id="next" title="next step (right arrow)">next &#9654;</button>
     <button id="play" title="play the steps one after another">play</button>
     <span id="counter"></span>
-    <label title="unticked: the drawing at its full size, scrolling inside its panel">
+    <label title="ticked: the drawing shrunk to the window, never below a readable size (the rest
+      scrolls inside its panel); unticked: its full size">
       <input type="checkbox" id="fit" checked> fit to window</label>
   </div>
   <p class="caption" id="now"></p>
@@ -436,11 +436,28 @@ _PAGE = """<!DOCTYPE html>
   var timer = null;
   document.getElementById("header").hidden = false;
   document.documentElement.classList.add("scripted");
-  document.documentElement.classList.add("fit");
+  var READABLE = {readable};  // the smallest scale "fit to window" shrinks a drawing to
+  // Size every drawing for the panel: at most its own size; fitted, the whole of it when
+  // that stays readable, else as much as fits at a readable scale (the rest scrolls).
+  function layout() {{
+    var width = stage.clientWidth - 4, height = stage.clientHeight - 12;
+    document.querySelectorAll(".drawing svg").forEach(function (svg) {{
+      if (!svg.dataset.width) {{
+        svg.dataset.width = svg.width.baseVal.value;
+        svg.dataset.height = svg.height.baseVal.value;
+      }}
+      var w = +svg.dataset.width, h = +svg.dataset.height, scale = 1;
+      if (fit.checked && w > 0 && h > 0) {{
+        scale = Math.min(1, Math.max(Math.min(width / w, height / h), READABLE));
+      }}
+      svg.style.width = (w * scale) + "px";
+      svg.style.height = (h * scale) + "px";
+    }});
+  }}
   // Centre the node being processed by scrolling the drawing's panel only: scrollIntoView
   // would also scroll every page around this one (a course page that embeds it).
   function centre(element) {{
-    if (!element || fit.checked) return;
+    if (!element) return;
     var box = element.getBoundingClientRect(), panel = stage.getBoundingClientRect();
     stage.scrollTop += (box.top + box.height / 2) - (panel.top + panel.height / 2);
     stage.scrollLeft += (box.left + box.width / 2) - (panel.left + panel.width / 2);
@@ -463,10 +480,8 @@ _PAGE = """<!DOCTYPE html>
   previous.onclick = function () {{ stop(); show(current() - 1); }};
   next.onclick = function () {{ stop(); show(current() + 1); }};
   slider.oninput = function () {{ stop(); show(current()); }};
-  fit.onchange = function () {{
-    document.documentElement.classList.toggle("fit", fit.checked);
-    show(current());
-  }};
+  fit.onchange = function () {{ layout(); show(current()); }};
+  window.addEventListener("resize", function () {{ layout(); show(current()); }});
   play.onclick = function () {{
     if (timer !== null) {{ stop(); return; }}
     if (current() === frames.length - 1) show(0);
@@ -480,6 +495,7 @@ _PAGE = """<!DOCTYPE html>
     else if (event.key === "Home") {{ stop(); show(0); }}
     else if (event.key === "End") {{ stop(); show(frames.length - 1); }}
   }});
+  layout();
   show(0);
 }})();
 </script>
