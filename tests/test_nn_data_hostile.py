@@ -222,8 +222,13 @@ def test_neuralnet_names_the_right_byte_after_a_byte_order_mark(tmp_path):
 
 # ---- train.py and experiments.py: the same one line ----------------------------------------------------
 
+NEEDS_MATPLOTLIB = pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None,
+    reason='install the examples extra (pip install -e ".[examples]") to run experiments.py',
+)
 
-@pytest.mark.parametrize("script", ["train.py", "experiments.py"])
+
+@pytest.mark.parametrize("script", ["train.py", pytest.param("experiments.py", marks=NEEDS_MATPLOTLIB)])
 def test_a_csv_that_is_not_utf8_is_one_line_in_the_other_ocr_scripts(tmp_path, script):
     data = tmp_path / "data"
     data.mkdir()
@@ -234,7 +239,7 @@ def test_a_csv_that_is_not_utf8_is_one_line_in_the_other_ocr_scripts(tmp_path, s
     assert result.stdout == "" and not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("script", ["train.py", "experiments.py"])
+@pytest.mark.parametrize("script", ["train.py", pytest.param("experiments.py", marks=NEEDS_MATPLOTLIB)])
 def test_a_validation_set_with_other_features_is_one_line(tmp_path, script):
     data = tmp_path / "data"
     data.mkdir()
