@@ -2,12 +2,13 @@
 
 Read in this order to see how backpropagation works:
 
-1. ``function.py`` — an ``Op`` (forward and backward side by side), the clock that orders
+1. ``graph.py`` — an ``Op`` (forward and backward side by side), the clock that orders
    recorded ops, and ``Node`` (how a computed tensor was made: its ``grad_fn``);
 2. ``ops/`` — every primitive operation and its vector-Jacobian product;
-3. ``tensor.py`` — the Tensor, and ``_apply``, which runs an op and records it;
+3. ``tensors.py`` — the Tensor, and ``_apply``, which runs an op and records it;
 4. ``engine.py`` — the backward pass: reverse topological order and the chain rule;
-5. ``grad_mode.py``, ``gradcheck.py``, ``functional.py`` — switches and checks.
+5. ``api.py`` — the functions users call (``autograd.sin``, ``autograd.grad``, ``autograd.tensor``);
+6. ``grad_mode.py``, ``gradcheck.py``, ``functional.py`` (Jacobians, Hessians) — switches and checks.
 
 >>> from autograd import Tensor
 >>> x = Tensor(2.0, requires_grad=True)
@@ -18,13 +19,13 @@ Tensor(12.)
 """
 
 from autograd import functional, numpy_protocol  # noqa: E402, F401  (numpy_protocol: np.sin(t))
+from autograd.api import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
+from autograd.api import __all__ as _api_names
 from autograd.engine import GraphFreedError, InPlaceModificationError
-from autograd.function import Node, Op, current_scope, scope
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
-from autograd.operations import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
-from autograd.operations import __all__ as _operation_names
-from autograd.tensor import ShapeError, Tensor
+from autograd.graph import Node, Op, current_scope, scope
+from autograd.tensors import ShapeError, Tensor
 
 __version__ = "0.1.0"
 
@@ -76,7 +77,7 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "functional",
-    *_operation_names,
+    *_api_names,
     *_DRAWING,
     *_COMPILER,
     *_TEACHING,

@@ -69,7 +69,7 @@ from autograd.expression import (
 )
 from autograd.teaching.commands import add_teaching_commands, command_check, command_trace
 from autograd.teaching.worksheet import add_worksheet_command
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import MIN_NODES, Options
 from autograd.viz.render import (

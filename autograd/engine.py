@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import last_change
+from autograd.graph import last_change
 
 
 class GraphFreedError(RuntimeError):
@@ -90,7 +90,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
 
 
 # Numpy scalars are 0-d and immutable: a gradient that is one, for an input whose data is
-# one of the same type, needs no shape check (tensor.py keeps 0-d data as numpy scalars).
+# one of the same type, needs no shape check (tensors.py keeps 0-d data as numpy scalars).
 NUMPY_SCALAR_TYPES = frozenset(np.sctypeDict.values())
 _clock_of = operator.attrgetter("_clock")  # the sort key (C-level: no Python call per tensor)
 

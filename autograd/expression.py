@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 
 # ---- limits ---------------------------------------------------------------------------
 # Far beyond anything a lesson needs, and small enough that refusing or computing

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.operations import grad, stack
-from autograd.tensor import Tensor
+from autograd.api import grad, stack
+from autograd.tensors import Tensor
 
 
 def _fresh_inputs(inputs: Tensor | Sequence[Tensor]) -> tuple[bool, tuple[Tensor, ...]]:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from autograd import grad_mode
-from autograd.operations import concat, grad
-from autograd.tensor import Tensor
+from autograd.api import concat, grad
+from autograd.tensors import Tensor
 
 
 class GradcheckError(AssertionError):

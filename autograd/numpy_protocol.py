@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from autograd.ops import shape as sh
-from autograd.tensor import Tensor, _apply, _as_array, _lift, _tensor, _where
+from autograd.tensors import Tensor, _apply, _as_array, _lift, _tensor, _where
 
 _ABSENT: Any = getattr(np, "_NoValue", None)  # what numpy passes for a keyword left out
 

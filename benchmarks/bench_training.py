@@ -940,7 +940,7 @@ def _category(filename: str, function: str) -> str:
     if "/autograd/ops/" in path:
         return "op rules: autograd/ops/* forward/backward (numpy + BLAS run inside)"
     if "/autograd/" in path:
-        return "engine: autograd/tensor.py, engine.py, function.py, grad_mode.py"
+        return "engine: autograd/tensors.py, engine.py, graph.py, grad_mode.py"
     if "/nn/" in path and "site-packages" not in path:
         return "nn: layers, module, functional, optim"
     if "/numpy/" in path:
@@ -989,7 +989,7 @@ def profile_chainrule(work: Workload, top: int = 20) -> None:
 
 
 def _op_classes() -> list[type]:
-    from autograd.function import Op
+    from autograd.graph import Op
 
     found, stack = [], [Op]
     while stack:

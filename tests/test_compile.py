@@ -182,7 +182,7 @@ def test_template_backward_equals_the_ops_backward(name):
 
 def test_every_op_in_autograd_ops_has_a_template():
     from autograd.compiler.templates import TEMPLATES
-    from autograd.function import Op
+    from autograd.graph import Op
 
     found, stack = [], [Op]
     while stack:

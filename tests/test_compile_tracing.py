@@ -50,7 +50,7 @@ def test_data_only_results_do_not_require_grad_and_recording_ends_with_the_trace
     assert seen[0] == (False, True)  # recorded while tracing, still without grad
     c = Tensor(np.ones(3)) * 2.0
     assert c._op is None and not c.requires_grad  # eager records nothing for it
-    assert sys.modules["autograd.tensor"]._TRACING[0] == 0
+    assert sys.modules["autograd.tensors"]._TRACING[0] == 0
 
 
 @pytest.mark.parametrize("read", ["data", "item", "bool", "float", "compare", "asarray", "set_data"])
@@ -76,7 +76,7 @@ def test_reading_a_traced_value_names_the_users_line(read):
 
     with pytest.raises(CompileError, match="test_compile_tracing.py"):
         compile(f)(np.ones(4))
-    assert sys.modules["autograd.tensor"]._TRACING[0] == 0
+    assert sys.modules["autograd.tensors"]._TRACING[0] == 0
 
 
 def test_another_threads_trace_does_not_touch_this_thread():

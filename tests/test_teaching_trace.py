@@ -17,7 +17,7 @@ import pytest
 
 import autograd
 from autograd import Tensor
-from autograd.function import Op
+from autograd.graph import Op
 from autograd.ops import elementwise as ew
 from autograd.ops import matmul as mm
 from autograd.ops import reduce as rd

@@ -27,7 +27,7 @@ import numpy as np
 
 from autograd.compiler.templates import Template, template_for
 from autograd.compiler.trace import FLOAT, INT, STATIC, TENSOR, Arg, CompileError, Run
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 
 
 @dataclass(eq=False)

@@ -31,10 +31,10 @@ import numpy as np
 from autograd.compiler import analyze as an
 from autograd.compiler import codegen, state, trace
 from autograd.compiler.trace import STATIC, CompileError
-from autograd.function import Op
 from autograd.grad_mode import is_grad_enabled
+from autograd.graph import Op
 from autograd.ops.random import DropoutMask
-from autograd.tensor import Tensor, _apply
+from autograd.tensors import Tensor, _apply
 
 _PERTURB_SEED = 0x5EED
 _requires_grad = operator.attrgetter("_requires_grad")

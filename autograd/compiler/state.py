@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 
 
 def _is_module(obj: Any) -> bool:

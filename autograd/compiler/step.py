@@ -34,7 +34,7 @@ import numpy as np
 from autograd.compiler import codegen
 from autograd.compiler.api import CompiledFunction, Entry, _Stale
 from autograd.compiler.trace import CompileError, graph
-from autograd.tensor import Tensor, traced_effects
+from autograd.tensors import Tensor, traced_effects
 
 __all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
 

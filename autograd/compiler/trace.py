@@ -27,7 +27,7 @@ import numpy as np
 
 import autograd
 import autograd.ops
-from autograd.tensor import Tensor, begin_tracing, end_tracing, traced_effects
+from autograd.tensors import Tensor, begin_tracing, end_tracing, traced_effects
 
 
 class CompileError(RuntimeError):
@@ -231,9 +231,9 @@ def _shape_readers() -> set[Any]:
     target's values only when they are class indices stored as floats, and then the second
     trace (whose values are not whole numbers) refuses the function anyway.
     """
-    from autograd import operations
+    from autograd import api
 
-    codes = {operations.zeros_like.__code__, operations.ones_like.__code__,
+    codes = {api.zeros_like.__code__, api.ones_like.__code__,
              Tensor.__array__.__code__, Tensor.numpy.__code__}  # (their own callers are watched)
     functional = sys.modules.get("nn.functional")
     check = getattr(functional, "_class_indices", None)
@@ -243,7 +243,7 @@ def _shape_readers() -> set[Any]:
 
 
 class Watcher:
-    """The first trace's check, called by ``Tensor`` (``autograd.tensor.begin_tracing``) where
+    """The first trace's check, called by ``Tensor`` (``autograd.tensors.begin_tracing``) where
     Python reads a tensor's value: it stops the function when the tensor is traced (an
     argument, a parameter, a computed tensor), since the compiled code could not replay what
     is done with the value. Printing a tensor is allowed, and so are the library functions
@@ -259,7 +259,7 @@ class Watcher:
     def __call__(self, t: Tensor, what: str) -> None:
         if not (type(t) is TracedTensor or t._op is not None or t._requires_grad):
             return
-        caller = sys._getframe(3)  # (this, autograd.tensor._traced_read, the Tensor method, its caller)
+        caller = sys._getframe(3)  # (this, autograd.tensors._traced_read, the Tensor method, its caller)
         if caller.f_code in self.allowed:
             return
         import linecache

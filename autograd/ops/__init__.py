@@ -6,7 +6,7 @@
 * ``matmul`` — matrix products.
 
 Everything else (``mean``, ``var``, ``split``, ``flatten``, ...) is composed from these
-in ``autograd.tensor``.
+in ``autograd.tensors``.
 
 Each op also writes its local rule out, in ``rule``, right above its ``backward``: one
 entry per input (one entry for all inputs of ``concat`` and ``stack``; ``None`` for an

@@ -15,7 +15,7 @@ import operator
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 
 class Add(Op):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 
 class MatMul(Op):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 
 class DropoutMask(Op):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions from numpy 1.25 on
 

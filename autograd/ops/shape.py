@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 
 class Reshape(Op):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd.function import Op
+from autograd.graph import Op
 
 
 class RunningStats(Op):

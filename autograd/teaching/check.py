@@ -36,7 +36,7 @@ import numpy as np
 from autograd.teaching.formula import render
 from autograd.teaching.replay import CONVENTIONS, Replay, forward_formula, replay
 from autograd.teaching.trace import edge_texts
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array
 from autograd.viz.labels import format_index, format_number, summarize
 

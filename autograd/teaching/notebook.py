@@ -40,7 +40,7 @@ import re
 import secrets
 from typing import Any
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz import stepper as stepper_module
 from autograd.viz.drawing import Options
 from autograd.viz.graph import GraphView

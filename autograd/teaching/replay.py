@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
-from autograd.function import Op
+from autograd.graph import Op
 from autograd.teaching.formula import Apply, Bin, Call, Neg, Num, Var
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.graph import GraphView, stored_array
 from autograd.viz.labels import OP_SYMBOLS, format_index, format_number, format_shape
 

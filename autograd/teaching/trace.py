@@ -57,7 +57,7 @@ from autograd.teaching.formula import (
     render_sentence,
 )
 from autograd.teaching.replay import Edge, Replay, forward_formula, input_names, op_constants, replay
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array
 from autograd.viz.labels import format_number, format_shape, summarize
 

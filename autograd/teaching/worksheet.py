@@ -56,7 +56,7 @@ from autograd.expression import UsageError, evaluate, parse_expression
 from autograd.teaching.replay import CONVENTIONS, Replay, replay
 from autograd.teaching.trace import ChainRuleTrace
 from autograd.teaching.worksheet_bugs import MISTAKES, Bug, make_bug
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array
 
 __all__ = ["worksheet", "Worksheet", "Question", "Bug", "OPS", "MISTAKES", "add_worksheet_command",

@@ -20,7 +20,7 @@ from autograd.teaching.formula import evaluate as evaluate_formula
 from autograd.teaching.formula import parse as parse_formula
 from autograd.teaching.replay import Replay, input_names, op_constants
 from autograd.teaching.trace import ChainRuleTrace
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.drawing import Options
 from autograd.viz.render import (
     INSTALL_HINT,

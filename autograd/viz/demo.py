@@ -23,7 +23,7 @@ can write all of it or nothing.
 
 from __future__ import annotations
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import Options, draw
 from autograd.viz.render import GraphvizNotFoundError, can_render, render

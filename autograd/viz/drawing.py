@@ -46,7 +46,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.collapse import READABLE_ITEMS, Box, Plan, plan_collapse  # noqa: F401 (moved here from drawing.py)
 from autograd.viz.graph import GraphView, final_gradients, stored_array
 from autograd.viz.labels import (

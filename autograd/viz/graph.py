@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.labels import format_number
 
 

@@ -41,7 +41,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from autograd.tensor import Tensor
+from autograd.tensors import Tensor
 from autograd.viz.drawing import CAPTION_POINTS, CURRENT_COLOUR, Drawer, Options, Overlay
 from autograd.viz.graph import BackwardStep, GraphView, backward_steps, stored_array
 from autograd.viz.labels import format_number, format_shape, largest_magnitude, op_symbol_for, summarize

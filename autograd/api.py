@@ -21,7 +21,7 @@ from autograd.ops import reduce as _red
 from autograd.ops import shape as sh
 from autograd.ops.matmul import linear as _linear_op
 from autograd.ops.matmul import linear_of_data as _linear_of_data
-from autograd.tensor import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor, _where
+from autograd.tensors import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor, _where
 
 
 def tensor(

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd import engine, function, grad_mode
-from autograd.function import Node, Op, VersionCounter, ticks
+from autograd import engine, grad_mode, graph
+from autograd.graph import Node, Op, VersionCounter, ticks
 from autograd.ops import elementwise as ew
 from autograd.ops import random as rnd
 from autograd.ops import reduce as red
@@ -89,7 +89,7 @@ class Tensor:
     __slots__ = (
         "_data",
         "grad",
-        # How a computed tensor was made (see autograd.function). A leaf has _op None and
+        # How a computed tensor was made (see autograd.graph). A leaf has _op None and
         # the next four unset (nothing reads them on a leaf); _apply sets them when it
         # records an op, and .grad_fn sets _grad_fn on first access.
         "_op",
@@ -1004,7 +1004,7 @@ def _traced_read(tensor: Tensor, what: str) -> None:
     reader = _tracing.reader
     if reader is not None:
         reader(tensor, what)
-_recording_scope = function.recording_scope  # this thread's scope labels
+_recording_scope = graph.recording_scope  # this thread's scope labels
 # exactly ndarray, or a numpy scalar: a set lookup is the fast way to say "nothing to convert"
 _STORABLE = engine.NUMPY_SCALAR_TYPES | {np.ndarray}
 
@@ -1048,7 +1048,7 @@ def _apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     out._retains_grad = False
     out._hooks = ()
     if needs_grad and _grad_mode.enabled:
-        out._op = op  # the record of this use of op (see autograd.function)
+        out._op = op  # the record of this use of op (see autograd.graph)
         out._inputs = inputs
         out._clock = next(ticks)
         out._scope = _recording_scope.labels
