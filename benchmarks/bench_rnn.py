@@ -435,78 +435,85 @@ def summary(results: dict[int, list[bc.Row]], steps: int) -> None:
 # ---- profile: where the compiled paths' time goes ---------------------------------------------
 
 
-def _per_step(fn: Any, data: list, repeats: int = 5) -> float:
-    """The fastest of ``repeats`` passes of ``fn(x, y)`` over data, in µs per step."""
-    best = float("inf")
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        for x, y in data:
-            fn(x, y)
-        best = min(best, time.perf_counter() - start)
-    return best / len(data) * 1e6
+def profile(problem: Problem, passes: int = 7) -> None:
+    """Each part of the floor and of the compiled paths timed on its own, round-robin over passes.
 
-
-def profile(problem: Problem) -> None:
-    """Each part of the compiled paths timed alone (best of 5 passes over the steps, µs/step)."""
+    A part runs over all the steps' data in one pass; its median µs per step and its median
+    per-pass ratio to the floor's whole step are printed. The generated functions are reached
+    through ``loss_fn.last.program`` and ``step.last`` (the compiler's objects, not a public API:
+    a part whose object is not there is left out).
+    """
     data = problem.data
-    print(f"\nProfile, batch {problem.batch} (µs per training step, best of 5 passes of {len(data)} steps):")
+    parts: list[tuple[str, Any]] = []
+
+    def add(label: str, fn: Any, inputs: list | None = None) -> None:
+        def run() -> None:
+            for args in inputs if inputs is not None else data:
+                fn(*args)
+
+        parts.append((label, run))
+
     floor = NumpyBPTT(problem)
-    print(f"  floor, whole step                              {_per_step(_floor_epoch(floor), data):8.1f}")
+    add("floor: whole step", lambda x, y: floor.epoch([(x, y)]))
+    parted = NumpyBPTT(problem)  # its weights never change: forward and backward on fixed inputs
+    add("floor: forward (stores hs)", lambda x, y: parted.forward(x))
+    backward_inputs = []
+    for x, y in data:
+        hs, z = parted.forward(x)
+        backward_inputs.append((x, hs, parted.loss_grad(z, y)[1]))
+    add("floor: backward (BPTT loop)", parted.backward, backward_inputs)
 
-    trainer = CompiledTrainer(problem)
-    trainer.warm(data)
-    loss_fn, opt = trainer.loss_fn, trainer.opt
-    entry = loss_fn.last
-    program = getattr(entry, "program", None)
-    params = trainer.model.flat_parameters()
-    if program is not None and hasattr(program, "forward"):
-        fixed = [t.data for t in entry.fixed]  # the parameters, in the generated function's order
-
-        def gen_forward(x: Any, y: Any) -> Any:
-            return program.forward(*fixed, x, y)
-
-        saved = [program.forward(*fixed, x, y)[1] for x, y in data]
+    compiled = CompiledTrainer(problem)  # its parameters never change either
+    compiled.warm(data)
+    loss_fn, opt = compiled.loss_fn, compiled.opt
+    program = getattr(loss_fn.last, "program", None)
+    if hasattr(program, "forward") and hasattr(program, "backward"):
+        fixed = [t.data for t in loss_fn.last.fixed]  # the parameters, in the generated function's order
+        add("compile: generated forward alone", lambda x, y: program.forward(*fixed, x, y))
         seed = np.float64(1.0)
-        backwards = iter(saved * 5)
-        print(f"  compile: generated forward alone               {_per_step(gen_forward, data):8.1f}")
-        print(f"  compile: generated backward alone              "
-              f"{_per_step(lambda x, y: program.backward(seed, next(backwards)), data):8.1f}")
-    else:
-        print("  (the generated forward/backward are not reachable as entry.program.forward/backward)")
-    print(f"  compile: loss_fn(x, y) (call, guards, one node){_per_step(loss_fn, data):8.1f}")
-    losses = iter([loss_fn(x, y) for x, y in data] * 5)
+        saved = [(seed, program.forward(*fixed, x, y)[1]) for x, y in data]
+        add("compile: generated backward alone", program.backward, saved)
+    add("compile: loss_fn(x, y)", loss_fn)
+    losses = [(loss_fn(x, y),) for x, y in data]
 
-    def backward_only(x: Any, y: Any) -> None:
+    def backward(loss: Tensor) -> None:
         opt.zero_grad()
-        next(losses).backward(retain_graph=True)
+        loss.backward(retain_graph=True)
 
-    print(f"  compile: zero_grad + loss.backward()           {_per_step(backward_only, data):8.1f}")
-    for p in params:
+    add("compile: zero_grad + loss.backward()", backward, losses)
+    stepping = CompiledTrainer(problem)
+    for p in stepping.model.flat_parameters():
         p.grad = Tensor(np.zeros_like(p.data))
-    print(f"  compile: opt.step() (5 parameters)             {_per_step(lambda x, y: opt.step(), data):8.1f}")
-    trainer = CompiledTrainer(problem)
-    trainer.warm(data)
-    print(f"  compile: whole step                            {_per_step(_epoch(trainer), data):8.1f}")
+    add("compile: opt.step() alone", lambda x, y: stepping.opt.step())
+    whole = CompiledTrainer(problem)
+    whole.warm(data)
+    add("compile: whole step", lambda x, y: whole.epoch([(x, y)]))
 
-    trainer = StepTrainer(problem)
-    trainer.warm(data)
-    step = trainer.step
-    entry, step_program = step.last
+    fused = StepTrainer(problem)
+    fused.warm(data)
+    entry, step_program = fused.step.last
     if hasattr(step_program, "step"):
-        fixed = [t.data for t in entry.fixed]
-        state = trainer.opt.state
-        print(f"  compile_step: generated step function alone    "
-              f"{_per_step(lambda x, y: step_program.step(*fixed, x, y, state), data):8.1f}")
-    print(f"  compile_step: step(x, y)                       {_per_step(step, data):8.1f}")
+        state, fixed_step = fused.opt.state, [t.data for t in entry.fixed]
+        add("compile_step: generated function alone",
+            lambda x, y: step_program.step(*fixed_step, x, y, state))
+    fused_whole = StepTrainer(problem)
+    fused_whole.warm(data)
+    add("compile_step: step(x, y)", fused_whole.step)
 
-
-def _epoch(trainer: Any) -> Any:
-    return lambda x, y: trainer.epoch([(x, y)])
-
-
-def _floor_epoch(floor: NumpyBPTT) -> Any:
-    return lambda x, y: floor.epoch([(x, y)])
+    times: dict[str, list[float]] = {label: [] for label, _ in parts}
+    ratios: dict[str, list[float]] = {label: [] for label, _ in parts}
+    for _ in range(passes):
+        for label, run in parts:
+            gc.collect()
+            start = time.perf_counter()
+            run()
+            times[label].append((time.perf_counter() - start) / len(data) * 1e6)
+            ratios[label].append(times[label][-1] / times["floor: whole step"][-1])
+    print(f"\nProfile, batch {problem.batch}: each part alone, µs per training step (median of {passes} "
+          f"round-robin passes over {len(data)} steps) and its median ratio to the floor's whole step")
+    for label, _ in parts:
+        median, ratio = statistics.median(times[label]), statistics.median(ratios[label])
+        print(f"  {label:<42} {median:9.1f} µs  {ratio:6.2f}x")
 
 
 # ---- main -------------------------------------------------------------------------------------
@@ -551,7 +558,7 @@ def main() -> None:
               "the numbers may mix two versions of the engine")
     if args.profile:
         for batch in results:
-            profile(make_problem(batch, args.steps))
+            profile(make_problem(batch, args.steps), args.repeats)
 
 
 if __name__ == "__main__":
