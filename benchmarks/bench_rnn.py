@@ -2,9 +2,9 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_rnn.py                # 7 round-robin repeats of 40 training steps, batch 1 and 64
+    python benchmarks/bench_rnn.py                # 11 round-robin repeats of 40 steps, batch 1 and 64
     python benchmarks/bench_rnn.py --repeats 3 --steps 20   # quicker
-    python benchmarks/bench_rnn.py --profile      # also split the compiled paths' time (see below)
+    python benchmarks/bench_rnn.py --profile      # also time each part of the floor and the compiled paths
     #   --batch 1|64 (one workload only)
 
 The workload (issue 13, "tanh RNN BPTT, T=50, batch 1 / batch 64"): a vanilla (Elman) RNN,
@@ -265,13 +265,14 @@ class EagerTrainer:
     """The model above, ``F.cross_entropy``, ``nn.optim.SGD``: zero_grad, backward, step."""
 
     def __init__(self, problem: Problem) -> None:
-        self.model = TanhRNN(problem.weights)
-        self.opt = nn.optim.SGD(self.model.flat_parameters(), lr=LR)
+        self.model = model = TanhRNN(problem.weights)
+        self.opt = nn.optim.SGD(model.flat_parameters(), lr=LR)
+        self.loss_fn = lambda x, y: F.cross_entropy(model(x), y)
 
     def epoch(self, data: list, losses: list[float] | None = None) -> None:
-        model, opt, cross_entropy = self.model, self.opt, F.cross_entropy
+        loss_fn, opt = self.loss_fn, self.opt
         for x, y in data:
-            loss = cross_entropy(model(x), y)
+            loss = loss_fn(x, y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -283,12 +284,11 @@ class EagerTrainer:
 
 
 class CompiledTrainer(EagerTrainer):
-    """``autograd.compile`` of the loss function; the same ``nn.optim.SGD`` loop around it."""
+    """``autograd.compile`` of the same loss function; the same ``nn.optim.SGD`` loop around it."""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem)
-        model = self.model
-        self.loss_fn = compile(lambda x, y: F.cross_entropy(model(x), y))
+        self.loss_fn = compile(self.loss_fn)
 
     def warm(self, data: list) -> None:
         self.loss_fn(*data[0])  # compile before timing (every batch has the same signature)
@@ -296,16 +296,6 @@ class CompiledTrainer(EagerTrainer):
     @property
     def compile_seconds(self) -> float:
         return self.loss_fn.last.compile_seconds
-
-    def epoch(self, data: list, losses: list[float] | None = None) -> None:
-        loss_fn, opt = self.loss_fn, self.opt
-        for x, y in data:
-            loss = loss_fn(x, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if losses is not None:
-                losses.append(loss.item())
 
 
 class StepTrainer(EagerTrainer):
@@ -521,7 +511,7 @@ def profile(problem: Problem, passes: int = 7) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="round-robin repeats (default 7)")
+    parser.add_argument("--repeats", type=int, default=11, help="round-robin repeats (default 11)")
     parser.add_argument("--steps", type=int, default=40, help="training steps per repeat (default 40)")
     parser.add_argument("--batch", type=int, choices=BATCHES, help="one batch size only")
     parser.add_argument("--profile", action="store_true", help="also time the compiled paths' parts")
