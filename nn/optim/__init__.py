@@ -29,7 +29,12 @@ from nn.optim import lr_scheduler  # noqa: F401  (nn.optim.lr_scheduler.StepLR)
 
 
 class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``zero_grad`` and ``state_dict``."""
+    """Base class: parameter groups, per-parameter state, ``step``, ``zero_grad`` and ``state_dict``.
+
+    Each optimiser writes one method, ``_update``: the rule for one parameter. ``step`` calls
+    it for every parameter that has a gradient. (``nn.compile_step`` calls the same
+    ``_update`` from its generated training step.)
+    """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -52,18 +57,25 @@ class Optimizer:
                 p.grad = None if set_to_none or p.grad is None else Tensor(np.zeros_like(p.data))
 
     def step(self) -> None:
-        state = self.state
+        """Update every parameter that has a gradient, in place under ``no_grad``: p ← p − update."""
         with autograd.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    grad = p.grad
-                    if grad is not None:
-                        p.sub_(self._update(group, p.data, grad.data, state.setdefault(id(p), {})))
+                    if p.grad is None:
+                        continue
+                    state = self.state.get(id(p), {})
+                    p.sub_(self._update(group, p.data, p.grad.data, state))
+                    if state:  # kept once the rule stores something (plain SGD keeps none, as PyTorch's)
+                        self.state[id(p)] = state
 
     def _update(
         self, group: dict[str, Any], value: np.ndarray, grad: np.ndarray, state: dict[str, Any]
     ) -> np.ndarray:
-        """The amount to subtract from the parameter."""
+        """The amount to subtract from the parameter: ``step`` does ``p ← p − update``.
+
+        ``value`` and ``grad`` are the parameter's and its gradient's arrays (read them, do not
+        change them); ``state`` is this parameter's dict of buffers, which the rule may fill.
+        """
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -128,41 +140,19 @@ class SGD(Optimizer):
             dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov),
         )
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient, in place under ``no_grad``.
-
-        p ← p − lr·g, or with momentum p ← p − lr·b (see the class docstring).
-        """
-        # Written out rather than through _update: SGD is the optimiser of per-example
-        # training, where a step's bookkeeping costs as much as its arithmetic.
-        state = self.state
-        with autograd.no_grad():
-            for group in self.param_groups:
-                lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
-                dampening, nesterov = group["dampening"], group["nesterov"]
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
-                    if not (momentum or decay):
-                        p.sub_(grad, alpha=lr)  # p ← p − lr·g
-                        continue
-                    grad = grad.data
-                    if decay:
-                        grad = grad + decay * p.data
-                    if momentum:
-                        buffers = state.setdefault(id(p), {})
-                        buf = buffers.get("momentum_buffer")
-                        if buf is None:  # the first step: the buffer starts as g
-                            buf = buffers["momentum_buffer"] = np.array(grad, copy=True)
-                        else:
-                            buf *= momentum
-                            if dampening:
-                                buf += (1 - dampening) * grad
-                            else:
-                                buf += grad  # in place: no temporary the size of the parameter
-                        grad = grad + momentum * buf if nesterov else buf
-                    p.sub_(grad, alpha=lr)
+    def _update(self, group, value, grad, state):
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * value
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first step: the buffer starts as g
+                buf = state["momentum_buffer"] = np.array(grad, copy=True)
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        return group["lr"] * grad
 
 
 class Adam(Optimizer):
