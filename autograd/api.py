@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
-from autograd.ops import reduce as _red
 from autograd.ops import shape as sh
-from autograd.ops.matmul import linear as _linear_op
-from autograd.ops.matmul import linear_of_data as _linear_of_data
+from autograd.ops import softmax as _softmax
+from autograd.ops.linear import linear as _linear_op
+from autograd.ops.linear import linear_of_data as _linear_of_data
 from autograd.tensors import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor, _where
 
 
@@ -156,10 +156,11 @@ def softmax_cross_entropy(
 ) -> Tensor:
     """Cross-entropy of softmax(``logits``) against class indices, as one node (log-sum-exp inside).
 
-    ``target`` is an integer array of the logits' shape without ``axis``. The gradient
-    with respect to the logits is softmax − onehot (Ray's backpropagation slides,
-    U. Alberta), per example; ``reduction`` is "mean", "sum" or "none".
-    ``nn.functional.cross_entropy`` is the friendly front end.
+    ``target`` is an integer array (or Tensor) of the logits' shape without ``axis``: the
+    op's second input, which gets no gradient. The gradient with respect to the logits is
+    softmax − onehot (Ray's backpropagation slides, U. Alberta), per example;
+    ``reduction`` is "mean", "sum" or "none". ``nn.functional.cross_entropy`` is the
+    friendly front end (it checks the targets).
 
     >>> import autograd
     >>> z = autograd.Tensor([[2.0, 0.0, -1.0]], requires_grad=True)
@@ -168,10 +169,17 @@ def softmax_cross_entropy(
     array([[-0.1562,  0.1142,  0.042 ]])
     """
     logits = _tensor(logits)
-    indices = np.asarray(target.data if isinstance(target, Tensor) else target)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"softmax_cross_entropy: reduction must be mean, sum or none, not {reduction!r}")
-    return _apply(_red.SoftmaxCrossEntropy(indices, axis, reduction), (logits,))
+    if not (isinstance(target, Tensor) and target._data.dtype.kind in "iu"):
+        array = np.asarray(target.data if isinstance(target, Tensor) else target)
+        if array.dtype.kind not in "iu":
+            raise TypeError(
+                f"softmax_cross_entropy: target must hold class indices (integers), not {array.dtype}"
+                f" (shape {array.shape}, logits of shape {logits.shape}); for probabilities use "
+                "nn.functional.cross_entropy")
+        target = Tensor._leaf(array)
+    return _apply(_softmax.SoftmaxCrossEntropy(axis, reduction), (logits, target))
 
 
 def relu(x: ArrayLike) -> Tensor:

@@ -12,6 +12,7 @@ from autograd.engine import sum_to
 from autograd.ops import elementwise as ew
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
+from autograd.ops import softmax as sm
 
 RNG = np.random.default_rng(7)
 EDGES = np.array([0.0, -0.0, 1.0, -1.0, 1e-300, -800.0, 800.0, np.inf, -np.inf, np.nan, 2.5, -3.5])
@@ -38,7 +39,7 @@ def test_relu_logsumexp_log_softmax():
     for axis, keepdims in ((None, False), (1, True), ((0, 2), False), (-1, False)):
         np.testing.assert_array_equal(k.logsumexp(a, axis, keepdims), red.LogSumExp(axis, keepdims).forward(a))
         if isinstance(axis, int):
-            np.testing.assert_array_equal(k.log_softmax(a, axis), red.LogSoftmax(axis).forward(a))
+            np.testing.assert_array_equal(k.log_softmax(a, axis), sm.LogSoftmax(axis).forward(a))
 
 
 def test_pow_gradients_including_zero_bases_and_exponents():
@@ -80,13 +81,14 @@ def test_softmax_cross_entropy_kernels_are_the_op(reduction, case):
         "3-d": (RNG.standard_normal((2, 3, 4)), np.array([[0, 1, 2, 2], [1, 1, 0, 2]]), 1),
         "float32": (RNG.standard_normal((4, 5)).astype(np.float32), np.array([0, 4, 4, 1]), -1),
     }[case]
-    op = red.SoftmaxCrossEntropy(target, axis, reduction)
-    expected = op.forward(logits.copy())
+    op = sm.SoftmaxCrossEntropy(axis, reduction)
+    expected = op.forward(logits.copy(), target)
     loss, probs = k.softmax_cross_entropy(logits.copy(), target, axis, reduction)
     np.testing.assert_array_equal(loss, expected)
     assert np.asarray(loss).dtype == np.asarray(expected).dtype
     g = np.ones_like(expected) * 0.75 if reduction == "none" else np.asarray(expected).dtype.type(0.75)
-    (grad,) = op.backward(g, expected, logits)
+    grad, no_grad = op.backward(g, expected, logits, target)
+    assert no_grad is None  # the target is an input without a gradient
     saved = probs.copy()
     np.testing.assert_array_equal(k.softmax_cross_entropy_backward(g, probs, target, axis, reduction), grad)
     np.testing.assert_array_equal(probs, saved)  # the saved softmax is not changed: backward can run again

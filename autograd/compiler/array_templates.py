@@ -1,7 +1,8 @@
 """Templates of the reductions, shape ops and matrix products (see ``templates``).
 
 Each writes the numpy calls of its op's own ``forward`` and ``backward`` in
-``autograd/ops/reduce.py``, ``shape.py`` and ``matmul.py``, specialised to the traced shapes.
+``autograd/ops/reduce.py``, ``softmax.py``, ``shape.py``, ``matmul.py`` and ``linear.py``,
+specialised to the traced shapes.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any
 import numpy as np
 
 from autograd.compiler.templates import Template, _grads
+from autograd.ops import linear as lin
 from autograd.ops import matmul as mm
 from autograd.ops import random as rnd
 from autograd.ops import reduce as red
 from autograd.ops import shape as sh
+from autograd.ops import softmax as sm
 from autograd.ops import state as st
 
 # ---- reductions -------------------------------------------------------------------------
@@ -92,7 +95,7 @@ class LogSumExp(Template):
 
 
 class Softmax(Template):
-    ops, static, formula = (red.Softmax,), ("axis",), "e^a / Σ e^a;  d = s (g - Σ g s)"
+    ops, static, formula = (sm.Softmax,), ("axis",), "e^a / Σ e^a;  d = s (g - Σ g s)"
 
     def forward(self, s):
         e, axis = s.tmp("exp"), s.attr("axis")
@@ -106,7 +109,7 @@ class Softmax(Template):
 
 
 class LogSoftmax(Template):
-    ops, static, formula = (red.LogSoftmax,), ("axis",), "a - log Σ e^a;  d = g - softmax Σ g"
+    ops, static, formula = (sm.LogSoftmax,), ("axis",), "a - log Σ e^a;  d = g - softmax Σ g"
 
     def forward(self, s):
         return f"log_softmax({s.a}, {s.attr('axis')})"
@@ -116,19 +119,23 @@ class LogSoftmax(Template):
 
 
 class SoftmaxCrossEntropy(Template):
-    ops = (red.SoftmaxCrossEntropy,)
-    static, dynamic = ("axis", "reduction"), ("target",)
+    """The loss and its softmax, kept for the backward (the op recomputes it: the same bits)."""
+
+    ops = (sm.SoftmaxCrossEntropy,)
+    static = ("axis", "reduction")
     formula = "-log softmax(z)[target];  dz = softmax(z) - onehot(target)"
 
     def forward(self, s):
         probs = s.extra("softmax")
-        args = f"{s.attr('target')}, {s.attr('axis')}, {s.attr('reduction')}"
-        return [f"{s.out}, {probs} = softmax_cross_entropy({s.a}, {args})"]
+        logits, target = s.ins
+        return [f"{s.out}, {probs} = softmax_cross_entropy({logits}, {target}, {s.attr('axis')}, "
+                f"{s.attr('reduction')})"]
 
     def backward(self, s, g):
-        args = f"{s.attr('target')}, {s.attr('axis')}, {s.attr('reduction')}"
+        target = s.ins[1]
         kernel = "softmax_cross_entropy_backward_" if s.gen.fused else "softmax_cross_entropy_backward"
-        return [], [f"{kernel}({g}, {s.extra('softmax')}, {args})"]
+        return [], [f"{kernel}({g}, {s.extra('softmax')}, {target}, {s.attr('axis')}, "
+                    f"{s.attr('reduction')})", None]
 
 
 # ---- shapes -------------------------------------------------------------------------------
@@ -309,7 +316,7 @@ class MatMul(Template):
 
 
 class Linear(Template):
-    ops, ignored = (mm.Linear,), ("input_needs_grad",)
+    ops, ignored = (lin.Linear,), ("input_needs_grad",)
     formula = "x Wᵀ + b;  dx = g W, dW = gᵀ x, db = Σ g"
 
     def forward(self, s):

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from autograd.engine import sum_to  # noqa: F401  (the generated code's un-broadcast)
+from autograd.ops.softmax import at_target as _at_target
+from autograd.ops.softmax import shifted_exp as _shifted_exp
 
 # e^x overflows above log(largest float): the exponents each float type can take safely
 _EXP_OVERFLOW = {
@@ -139,27 +141,6 @@ def check_targets(target: Any, classes: int) -> None:
         )
 
 
-def _at_target(array: np.ndarray, target: Any, axis: int, add: float | None = None) -> Any:
-    """``SoftmaxCrossEntropy._at_target``: the entries at the target classes (or add to them)."""
-    if array.ndim == 1:
-        index = target[()] if target.ndim == 0 else target
-    elif array.ndim == 2 and axis in (1, -1):
-        index = (np.arange(array.shape[0]), target)
-    else:
-        index = None
-    if index is not None:
-        if add is None:
-            return array[index]
-        array[index] += add
-        return None
-    where = np.expand_dims(target, axis)
-    picked = np.take_along_axis(array, where, axis)
-    if add is None:
-        return np.squeeze(picked, axis)
-    np.put_along_axis(array, where, picked + add, axis)
-    return None
-
-
 def softmax_cross_entropy(logits: Any, target: Any, axis: int, reduction: str) -> tuple[Any, Any]:
     """``SoftmaxCrossEntropy.forward``: the loss, and the softmax its backward reuses.
 
@@ -167,9 +148,7 @@ def softmax_cross_entropy(logits: Any, target: Any, axis: int, reduction: str) -
     """
     check_targets(target, logits.shape[axis])
     keep = logits.ndim > 1
-    shifted = logits - np.maximum.reduce(logits, axis=axis, keepdims=keep)
-    probs = np.exp(shifted)
-    total = np.add.reduce(probs, axis=axis, keepdims=keep)
+    shifted, probs, total = _shifted_exp(logits, axis)
     losses = np.log(total.squeeze(axis) if keep else total) - _at_target(shifted, target, axis)
     probs /= total
     if reduction == "none" or losses.ndim == 0:

@@ -1,9 +1,11 @@
 """The primitive operations, each a small ``Op`` class with forward and backward side by side.
 
 * ``elementwise`` — arithmetic and pointwise functions (broadcasting binary ops);
-* ``reduce`` — sums, maxima, log-sum-exp, softmax;
+* ``reduce`` — sums, maxima, log-sum-exp;
+* ``softmax`` — softmax, log-softmax, and softmax cross-entropy (its target an input);
 * ``shape`` — reshape, transpose, broadcast, indexing, concatenation, padding;
-* ``matmul`` — matrix products.
+* ``matmul`` — matrix products; ``linear`` — a layer's ``x @ weight.T + bias`` as one node;
+* ``random`` — dropout's mask, drawn by an op; ``state`` — BatchNorm's running statistics.
 
 Everything else (``mean``, ``var``, ``split``, ``flatten``, ...) is composed from these
 in ``autograd.tensors``.
