@@ -1,35 +1,44 @@
 """The backward pass: visit the graph from the output back to the leaves, applying the chain rule.
 
-Given output tensors and the gradients flowing into them, ``run_backward``:
+``backward_steps`` is the whole pass, one step per tensor:
 
-1. collects every tensor that needs a gradient and can be reached from the outputs
-   through the inputs each computed tensor records (``tensor._inputs``, shown to
-   users as ``tensor.grad_fn.inputs``; ``reachable``: an explicit work list, no
-   recursion, so a chain of a million ops is fine);
-2. visits the computed (non-leaf) tensors from the most recent to the oldest by their
-   clock tick. Every input was made before the op that used it, so a tensor is
-   visited only after everything computed from it: its gradient is complete. It is
-   popped from the dictionary of gradients (memory is released as the pass goes),
-   passed to the tensor's hooks and to the ``backward`` rule of the op that made it;
-3. sums each rule's result back to the shape of the input it belongs to (``sum_to``:
-   the one place where broadcasting is undone) and adds it into the dictionary, so a
-   tensor used twice receives the sum of both gradients;
-4. finally adds each leaf's total into its ``.grad``.
+1. ``topological_order`` lists every tensor that needs a gradient on a path into the
+   outputs, each before the tensors it was computed from. (Every computed tensor
+   carries the clock tick at which its op ran; an op's inputs were made before it, so
+   sorting from the latest tick to the earliest is such an order. The leaves come last.)
+2. Visiting a tensor in that order, its gradient is complete: everything computed from
+   it has already sent it its share. The gradient is popped from the dictionary of
+   gradients (memory is released as the pass goes) and passed through the tensor's hooks.
+3. A leaf ends there. A computed tensor hands its gradient to the ``backward`` rule of
+   the op that made it; each input's gradient is summed back to the input's shape
+   (``sum_to``: the one place where broadcasting is undone) and added into the
+   dictionary, so a tensor used twice receives the sum of both gradients.
+
+``run_backward`` (behind ``Tensor.backward`` and ``autograd.grad``) takes the steps and
+stores each leaf's gradient in its ``.grad``; the drawings and the stepper
+(``autograd.viz``) take the same steps to show them.
 
 With ``create_graph=False`` gradients are plain numpy arrays. With ``create_graph=True``
 they are Tensors and the rules see Tensors, so the pass itself is recorded and can be
 differentiated again.
+
+>>> from autograd import Tensor
+>>> x = Tensor(2.0, requires_grad=True, name="x")
+>>> y = x * 3
+>>> for tensor, grad, op, input_grads in backward_steps([y], [np.float64(1.0)]):
+...     print(tensor.name, float(grad), op, [None if g is None else float(g) for g in input_grads])
+None 1.0 <op mul> [3.0, None]
+x 3.0 None []
 """
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd.graph import last_change
+from autograd.graph import Op, last_change
 
 
 class GraphFreedError(RuntimeError):
@@ -66,10 +75,16 @@ def sum_to(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
+# The numpy scalar types (0-d values are kept as numpy scalars: see autograd.tensors).
+# Not used here; autograd.compiler imports it from this module.
+NUMPY_SCALAR_TYPES = frozenset(np.sctypeDict.values())
+
+
 def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
     """The tensors that need gradients on paths into ``roots``: ``(computed, leaves)``.
 
-    Both lists are in the order first reached, which is the same on every run.
+    Both lists are in the order first reached, which is the same on every run. An
+    explicit work list, no recursion: a chain of a million ops is fine.
     """
     computed: list[Any] = []
     leaves: list[Any] = []
@@ -83,23 +98,108 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
             leaves.append(tensor)
         else:
             computed.append(tensor)
-            # All inputs, filtered when read: one C-level call instead of a Python
-            # loop over a tuple of two, which costs several times more here.
             queue.extend(tensor._inputs)
     return computed, leaves
-
-
-# Numpy scalars are 0-d and immutable: a gradient that is one, for an input whose data is
-# one of the same type, needs no shape check (tensors.py keeps 0-d data as numpy scalars).
-NUMPY_SCALAR_TYPES = frozenset(np.sctypeDict.values())
-_clock_of = operator.attrgetter("_clock")  # the sort key (C-level: no Python call per tensor)
 
 
 def topological_order(roots: Iterable[Any]) -> list[Any]:
     """Reachable tensors, each before the tensors it was computed from (leaves last)."""
     computed, leaves = reachable(roots)
-    computed.sort(key=_clock_of, reverse=True)
+    computed.sort(key=lambda tensor: tensor._clock, reverse=True)
     return computed + leaves
+
+
+def backward_steps(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    *,
+    retain_graph: bool = True,
+    create_graph: bool = False,
+    replay: bool = False,
+) -> Iterator[tuple[Any, Any, Op | None, tuple[Any, ...]]]:
+    """Backpropagate ``root_grads`` from ``roots``: one step per tensor that receives a gradient.
+
+    Each step is a tuple ``(tensor, grad, op, input_grads)``:
+
+    * ``tensor``, visited once its gradient is complete, and ``grad``, that gradient
+      (after the tensor's hooks);
+    * ``op``, the op that made the tensor; None for a leaf, where the pass ends;
+    * ``input_grads``: for each input of ``op``, in argument order, the gradient this
+      step adds to it, already summed to the input's shape; None for an input that
+      needs no gradient. Empty for a leaf.
+
+    Args:
+        roots: output tensors to start from.
+        root_grads: their gradients (arrays, or Tensors when ``create_graph``).
+        retain_graph: keep the graph usable for another pass; otherwise each node is
+            marked consumed once its step has been taken.
+        create_graph: hand the rules Tensors, so that the pass is recorded.
+        replay: only read the graph (for drawings): no hooks run, nothing is checked
+            or marked consumed, so a graph can be replayed after its own backward.
+
+    Nothing here touches ``.grad``: that is the caller's choice (``run_backward``).
+    """
+    # The gradients still being summed, keyed by the tensors themselves (Tensors hash by
+    # identity). A tensor used twice receives the sum of both gradients.
+    grads: dict[Any, Any] = {}
+    for root, grad in zip(roots, root_grads):
+        grads[root] = grads[root] + grad if root in grads else grad
+    changed_since = last_change()  # the tick of the latest in-place change anywhere
+
+    for tensor in topological_order(roots):
+        grad = grads.pop(tensor, None)
+        if grad is None:  # no path from the roots carries a gradient here
+            continue
+        op = tensor._op
+        if op is None and grad.dtype.kind == "c":
+            raise TypeError(
+                f"the gradient for a leaf of shape {tensor.shape} came out complex: chainrule "
+                "differentiates real numbers only, and a complex value was computed from this "
+                "tensor; keep real and imaginary parts as separate real tensors"
+            )
+        if tensor._hooks and not replay:
+            grad = tensor._run_hooks(grad, create_graph)
+        if op is None:
+            yield tensor, grad, None, ()
+            continue
+        if tensor._spent and not replay:
+            raise GraphFreedError(
+                f"backward through the graph a second time (at {op.name}): its node was "
+                "consumed by an earlier backward pass; pass retain_graph=True to the first "
+                "backward() if you need to backpropagate through it again"
+            )
+        if changed_since > tensor._clock and not replay:  # something changed in place after op ran
+            _check_unchanged(tensor)
+
+        # The chain rule: the op's backward rule, given the output's gradient, the output and
+        # the inputs (arrays; Tensors for create_graph, so that the rule is recorded). Two
+        # inputs, the common case, are written out for speed on scalar graphs; the last line
+        # does the same for any number of inputs.
+        inputs = tensor._inputs
+        if create_graph:
+            rule_result = op.backward(grad, tensor, *inputs)
+        elif len(inputs) == 2:
+            rule_result = op.backward(grad, tensor._data, inputs[0]._data, inputs[1]._data)
+        else:
+            rule_result = op.backward(grad, tensor._data, *[t._data for t in inputs])
+        if not isinstance(rule_result, (tuple, list)) or len(rule_result) != len(inputs):
+            raise _wrong_count(op, rule_result, inputs)
+
+        input_grads = []
+        for input, g in zip(inputs, rule_result):
+            if g is None or not input._requires_grad:
+                g = None
+            else:
+                if getattr(g, "shape", None) != input.shape:  # broadcast in the forward pass
+                    g = _fit(op, inputs, g, input)
+                grads[input] = grads[input] + g if input in grads else g
+            input_grads.append(g)
+
+        yield tensor, grad, op, tuple(input_grads)
+        # Marked after the caller has taken the step: a caller that stops here (autograd.grad,
+        # once it has every gradient it asked for) leaves this node usable.
+        if not (retain_graph or replay):
+            tensor._spent = True
 
 
 def run_backward(
@@ -109,166 +209,34 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     capture: Sequence[Any] | None = None,
-) -> dict[int, Any]:
-    """Backpropagate ``root_grads`` from ``roots`` through the graph.
+) -> dict[Any, Any]:
+    """Backpropagate ``root_grads`` from ``roots`` and keep the gradients.
 
     Args:
-        roots: output tensors to start from.
-        root_grads: their gradients (arrays, or Tensors when ``create_graph``).
-        retain_graph: keep the graph usable for another backward pass.
-        create_graph: record the pass itself, for higher-order derivatives.
+        roots, root_grads, retain_graph, create_graph: as for ``backward_steps``.
         capture: if given, do not touch any ``.grad``; instead return the gradients
-            of these tensors (``autograd.grad``). Otherwise accumulate into leaves'
-            ``.grad`` (``Tensor.backward``).
+            of these tensors (``autograd.grad``). Otherwise add each leaf's gradient
+            (and that of tensors that ``retain_grad()``) into its ``.grad``
+            (``Tensor.backward``).
 
     Returns:
         ``{tensor: gradient}`` for the captured tensors (empty otherwise).
     """
-    # Keyed by the tensors themselves: Tensor keeps object identity as its hash (its
-    # == builds a comparison tensor, but dicts only call it on equal hashes, which
-    # distinct live objects never have).
-    grads: dict[Any, Any] = {}
-    for root, grad in zip(roots, root_grads):
-        _accumulate(grads, root, grad)
-    # The ids of arrays already stored somewhere (the caller's seeds, earlier .grad
-    # deposits, retained ones included, what a hook was given or returned): a deposit of
-    # one of these must be a copy, or two gradients would share memory. (Should a freed
-    # array's id be reused, the only cost is a copy that was not needed.)
-    handed_out = set(map(id, root_grads))
-    wanted = set(capture) if capture is not None else set()
+    steps = backward_steps(roots, root_grads, retain_graph=retain_graph, create_graph=create_graph)
+    if capture is None:
+        for tensor, grad, op, _ in steps:
+            if op is None or tensor._retains_grad:
+                tensor._accumulate_grad(grad)
+        return {}
+    wanted = set(capture)
     captured: dict[Any, Any] = {}
-    changed_since = last_change()
-    computed, leaves = reachable(roots)
-    computed.sort(key=_clock_of, reverse=True)
-
-    for tensor in computed:
-        grad = grads.pop(tensor, None)
-        if grad is None:  # no path from the roots carries a gradient here
-            continue
-        if tensor._hooks:
-            grad = tensor._run_hooks(grad, create_graph, handed_out)
-        if wanted:
-            if tensor in wanted:
-                captured[tensor] = grad
-                if len(captured) == len(wanted):
-                    return captured  # the rest of the graph is not needed
-        elif tensor._retains_grad:
-            tensor._accumulate_grad(grad, create_graph, handed_out)
-        op = tensor._op
-        if tensor._spent:
-            raise GraphFreedError(
-                f"backward through the graph a second time (at {op.name}): its node was "
-                "consumed by an earlier backward pass; pass retain_graph=True to the first "
-                "backward() if you need to backpropagate through it again"
-            )
-        if changed_since > tensor._clock:  # some tensor was changed in place after this op ran
-            _check_unchanged(tensor)
-        inputs = tensor._inputs
-        arity = len(inputs)
-        if create_graph:
-            input_grads = op.backward(grad, tensor, *inputs)
-        elif arity == 2:  # binary ops, without building an argument list
-            first, second = inputs
-            input_grads = op.backward(grad, tensor._data, first._data, second._data)
-        elif arity == 1:
-            input_grads = op.backward(grad, tensor._data, inputs[0]._data)
-        else:
-            input_grads = op.backward(grad, tensor._data, *[t._data for t in inputs])
-        # Hand each input its gradient, summed back to the input's shape. One or two inputs
-        # (nearly every op) share the spelled-out blocks below (one input: second is
-        # None); more take the loop. A Python loop over two inputs costs more here than the
-        # work inside it; the three blocks do the same thing and change together. A
-        # gradient already of its input's shape skips sum_to, and a numpy scalar of the
-        # input's own type skips even the shape comparison: both are 0-d (the common case
-        # in scalar graphs, where the comparison is a third of the cost).
-        try:
-            if arity <= 2:
-                if arity == 2:
-                    first, second = inputs
-                    first_grad, second_grad = input_grads
-                else:
-                    first, second = inputs[0], None
-                    (first_grad,) = input_grads
-                    second_grad = None
-                if first_grad is not None and first._requires_grad:
-                    if not (type(first_grad) is type(first._data) in NUMPY_SCALAR_TYPES) and (
-                        first_grad.shape != first._data.shape
-                    ):
-                        first_grad = sum_to(first_grad, first._data.shape)
-                    grads[first] = (grads[first] + first_grad) if first in grads else first_grad
-                if second_grad is not None and second._requires_grad:
-                    if not (type(second_grad) is type(second._data) in NUMPY_SCALAR_TYPES) and (
-                        second_grad.shape != second._data.shape
-                    ):
-                        second_grad = sum_to(second_grad, second._data.shape)
-                    grads[second] = (grads[second] + second_grad) if second in grads else second_grad
-            else:
-                if len(input_grads) != arity:
-                    raise ValueError
-                for parent, parent_grad in zip(inputs, input_grads):
-                    if parent_grad is not None and parent._requires_grad:
-                        if not (type(parent_grad) is type(parent._data) in NUMPY_SCALAR_TYPES) and (
-                            parent_grad.shape != parent._data.shape
-                        ):
-                            parent_grad = sum_to(parent_grad, parent._data.shape)
-                        grads[parent] = (grads[parent] + parent_grad) if parent in grads else parent_grad
-        # The rule's result does not fit its inputs (AttributeError: a gradient without a
-        # .shape, such as a Python float).
-        except (AttributeError, TypeError, ValueError) as error:
-            raise _misfit(op, input_grads, inputs, error) from None
-        if not retain_graph:
-            tensor._spent = True
-
-    for leaf in leaves:
-        grad = grads.pop(leaf, None)
-        if grad is None:
-            continue
-        if grad.dtype.kind == "c":  # a complex constant met this real leaf on the way
-            raise TypeError(
-                f"the gradient for a leaf of shape {leaf.shape} came out complex: chainrule "
-                "differentiates real numbers only, and a complex value was computed from this "
-                "tensor; keep real and imaginary parts as separate real tensors"
-            )
-        if leaf._hooks:
-            grad = leaf._run_hooks(grad, create_graph, handed_out)
-        if wanted:
-            if leaf in wanted:
-                captured[leaf] = grad
-        else:
-            leaf._accumulate_grad(grad, create_graph, handed_out)
+    for tensor, grad, _, _ in steps:
+        if tensor in wanted:
+            captured[tensor] = grad
+            if len(captured) == len(wanted):
+                break  # the rest of the graph is not needed
+    steps.close()  # end the pass here: the node just captured is not marked consumed
     return captured
-
-
-def _misfit(op: Any, input_grads: Any, inputs: Sequence[Any], error: Exception) -> RuntimeError:
-    """The error for a backward rule whose result does not fit the op's inputs."""
-    if not isinstance(input_grads, (tuple, list)):
-        return RuntimeError(
-            f"{op.name}: backward must return a tuple with one gradient per input, "
-            f"not a {type(input_grads).__name__}"
-        )
-    if len(input_grads) != len(inputs):
-        return RuntimeError(
-            f"{op.name}: backward returned {len(input_grads)} gradients for {len(inputs)} inputs"
-        )
-    shapeless = [g for g in input_grads if g is not None and not hasattr(g, "shape")]
-    if shapeless:  # a Python number or list where an array belongs
-        return RuntimeError(
-            f"{op.name}: backward returned a {type(shapeless[0]).__name__} as a gradient; "
-            "return numpy arrays (or None for an input without one)"
-        )
-    shapes = ", ".join(str(t.shape) for t in inputs)
-    return RuntimeError(f"{op.name} (inputs of shapes {shapes}): backward rule: {error}")
-
-
-def _accumulate(grads: dict[Any, Any], key: Any, grad: Any) -> None:
-    previous = grads.get(key)
-    grads[key] = grad if previous is None else previous + grad
-
-
-def _changed_at(tensor: Any) -> int:
-    """The tick of the latest in-place change of the tensor's memory (0: never changed)."""
-    versions = tensor._versions
-    return 0 if versions is None else versions.changed_at
 
 
 def _check_unchanged(tensor: Any) -> None:
@@ -282,3 +250,35 @@ def _check_unchanged(tensor: Any) -> None:
         "(its version changed), so its gradient would be wrong; run backward before "
         "changing it, or change a copy"
     )
+
+
+def _changed_at(tensor: Any) -> int:
+    """The tick of the latest in-place change of the tensor's memory (0: never changed)."""
+    versions = tensor._versions
+    return 0 if versions is None else versions.changed_at
+
+
+def _wrong_count(op: Op, rule_result: Any, inputs: Sequence[Any]) -> RuntimeError:
+    """The error for a backward rule that does not return one gradient (or None) per input."""
+    if not isinstance(rule_result, (tuple, list)):
+        return RuntimeError(
+            f"{op.name}: backward must return a tuple with one gradient per input, "
+            f"not a {type(rule_result).__name__}"
+        )
+    return RuntimeError(
+        f"{op.name}: backward returned {len(rule_result)} gradients for {len(inputs)} inputs"
+    )
+
+
+def _fit(op: Op, inputs: Sequence[Any], grad: Any, input: Any) -> Any:
+    """``grad`` summed to ``input``'s shape, or an error that names the op and the shapes."""
+    if not hasattr(grad, "shape"):  # a Python number or list where an array belongs
+        raise RuntimeError(
+            f"{op.name}: backward returned a {type(grad).__name__} as a gradient; "
+            "return numpy arrays (or None for an input without one)"
+        )
+    try:
+        return sum_to(grad, input.shape)
+    except ValueError as error:
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        raise RuntimeError(f"{op.name} (inputs of shapes {shapes}): backward rule: {error}") from None

@@ -878,64 +878,39 @@ class Tensor:
         hooks = self._hooks
         return lambda: hooks.remove(hook) if hook in hooks else None
 
-    def _run_hooks(self, grad: Any, create_graph: bool, handed_out: set[int]) -> Any:
+    def _run_hooks(self, grad: Any, create_graph: bool) -> Any:
         """Pass ``grad`` through this tensor's hooks, in the order they were registered.
 
-        A hook may keep the gradient it is given, or return an array it keeps, so both
-        count as handed out (``handed_out``: see ``_accumulate_grad``), and no ``.grad``
-        will share their memory. A hook never receives an array stored elsewhere (the
-        caller's seed, another tensor's ``.grad``): it gets a copy.
+        Each hook sees the gradient in its tensor's dtype. A plain pass hands the hooks a
+        copy: a hook may keep it or change it, and no other gradient shares its memory.
         """
-        if grad.dtype != self._data.dtype:  # a hook sees the gradient in its tensor's dtype
+        if grad.dtype != self._data.dtype:
             grad = grad.astype(self._data.dtype)
-        if type(grad) is np.ndarray and id(grad) in handed_out:
-            grad = grad.copy()
-        handed_out.add(id(grad))
-        wrapped = grad if create_graph else Tensor._leaf(grad)
+        wrapped = grad if create_graph else Tensor._leaf(_stored(np.array(grad)))
         for hook in list(self._hooks):
             replaced = hook(wrapped)
             if replaced is not None:
                 replaced = replaced if isinstance(replaced, Tensor) else Tensor(replaced)
                 _check_hook_result(hook, wrapped, replaced)
                 wrapped = replaced
-        result = wrapped if create_graph else wrapped._data
-        handed_out.add(id(result))
-        return result
+        return wrapped if create_graph else wrapped._data
 
-    def _accumulate_grad(self, grad: Any, create_graph: bool, handed_out: set[int]) -> None:
-        """Add ``grad`` into ``.grad`` (the backward pass's last step for each leaf).
+    def _accumulate_grad(self, grad: Any) -> None:
+        """Add ``grad`` into ``.grad`` (``run_backward`` does this for every leaf).
 
-        A fresh array becomes ``.grad`` uncopied when it owns its memory, has the data's
-        dtype and its id is not in ``handed_out``, the set of arrays already stored
-        elsewhere (the caller's seed, earlier deposits, anything a hook saw or returned).
-        A kept array joins ``handed_out``, so a second input handed the same array (as
-        ``a + b`` does) gets a copy. Copying every weight's gradient on every step would
-        cost as much as computing it. Adding into an existing ``.grad`` keeps the data's
-        dtype; with ``create_graph`` a Tensor already stored elsewhere is cloned.
+        The first deposit is a copy in the data's dtype, so no two ``.grad`` share memory,
+        nor does a ``.grad`` share it with the seed or with what a hook kept. A Tensor
+        (a ``create_graph`` pass) stays in the graph: the copy is a ``clone()``.
         """
-        data = self._data
-        if create_graph:
-            grad = grad.astype(data.dtype)
-            if id(grad) in handed_out:  # the caller's seed, or already another tensor's .grad
-                grad = grad.clone()
-            handed_out.add(id(grad))
-            self.grad = grad if self.grad is None else self.grad + grad
-            return
-        if self.grad is not None:
-            total = self.grad._data + grad
-            if total.dtype != data.dtype:  # e.g. a float64 gradient into a float32 leaf
-                total = _stored(np.asarray(total, dtype=data.dtype))
-            self.grad._data = total
+        dtype = self._data.dtype
+        if isinstance(grad, Tensor):
+            grad = grad.astype(dtype)
+            self.grad = grad.clone() if self.grad is None else self.grad + grad
+        elif self.grad is None:
+            self.grad = Tensor._leaf(_stored(np.array(grad, dtype=dtype)))
+        else:
+            self.grad._data = _stored(np.asarray(self.grad._data + grad, dtype=dtype))
             self.grad._bump_version()  # an in-place change of .grad: graphs that read it must see it
-            return
-        if (type(grad) is np.ndarray and grad.base is None and id(grad) not in handed_out
-                and grad.dtype == data.dtype):
-            handed_out.add(id(grad))
-        elif not (type(grad) is type(data) in engine.NUMPY_SCALAR_TYPES):
-            # (a numpy scalar of the data's own type is immutable, so it is kept as is;
-            # anything else, a shared array, a Python number or another dtype, is copied)
-            grad = _stored(np.array(grad, dtype=data.dtype))
-        self.grad = Tensor._leaf(grad)
 
     @staticmethod
     def _leaf(array: Any) -> Tensor:

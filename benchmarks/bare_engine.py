@@ -15,6 +15,11 @@ retain_grad, dtype rules, error messages, sigmoid's overflow check, an optimiser
 so its time is a lower bound for an eager engine of this shape. The three run round-robin
 on the same data and weights; every one is checked against the numpy floor (losses and
 final parameters to 1e-8) before timing. Not a test.
+
+Why this engine does not reuse ``autograd.engine.backward_steps``, the pass that
+``Tensor.backward`` and the drawings share: it measures what recording a graph costs with
+*none* of chainrule's machinery, so it must not run any of it. Borrowing chainrule's
+backward would put chainrule's costs into the bound it is meant to be measured against.
 """
 
 from __future__ import annotations

@@ -7,13 +7,11 @@ program ran them), each leaf just before its first use. Positions in that list a
 drawing's node ids, so the same program always gives the same drawing; nothing depends
 on memory addresses.
 
-``backward_steps`` replays the chain rule on the recorded values, exactly in the
-engine's order (``autograd.engine``: computed tensors from the latest to the oldest,
-then the leaves), and reports each step. It calls each op's ``backward`` rule on numpy
-arrays, the way a plain ``.backward()`` does, but keeps every gradient in its own
-dictionary: no ``.grad`` is touched, no node is marked as used, no hook runs. That is
-how a drawing can show the gradient of every intermediate tensor, even after the
-user's own ``backward()`` has already consumed the graph.
+``backward_steps`` takes the engine's own steps (``autograd.engine.backward_steps``) in
+replay mode: each op's ``backward`` rule runs on numpy arrays, the way a plain
+``.backward()`` runs it, but no ``.grad`` is touched, no node is marked as used, no hook
+runs. That is how a drawing can show the gradient of every intermediate tensor, even
+after the user's own ``backward()`` has already consumed the graph.
 
 >>> from autograd import Tensor
 >>> x = Tensor(2.0, requires_grad=True, name="x")
@@ -195,39 +193,21 @@ class BackwardStep:
 
 
 def backward_steps(view: GraphView, totals: dict[Tensor, np.ndarray]) -> Iterator[BackwardStep]:
-    """Replay backpropagation from the view's roots, one computed tensor at a time.
+    """The engine's backward pass from the view's roots (``engine.backward_steps``), one
+    computed tensor at a time, replayed: no hook runs, no ``.grad`` is touched, nothing is
+    marked as used.
 
     ``totals`` is filled as the steps go: after the last step it holds the gradient of
     (the sum of) the roots with respect to every tensor that requires one. Roots with
     more than one element start from a gradient of ones, as ``y.sum().backward()``.
     """
-    pending: dict[Tensor, Any] = {}  # gradients still being summed (identity-keyed)
-    for root in view.roots:
-        if root.requires_grad:
-            _add_gradient(pending, root, np.ones_like(stored_array(root)))
-    computed, leaves = engine.reachable([r for r in view.roots if r.requires_grad])
-    computed.sort(key=_clock, reverse=True)  # the engine's order: latest first
+    roots = [root for root in view.roots if root.requires_grad]
+    seeds = [np.ones_like(stored_array(root)) for root in roots]
     with grad_mode.no_grad(), np.errstate(all="ignore"):
-        for tensor in computed:
-            grad = pending.pop(tensor, None)
-            if grad is None:  # no path from the roots carries a gradient here
-                continue
+        for tensor, grad, op, input_grads in engine.backward_steps(roots, seeds, replay=True):
             totals[tensor] = grad
-            node = tensor.grad_fn
-            inputs = node.inputs
-            rules = node.op.backward(grad, stored_array(tensor), *[stored_array(t) for t in inputs])
-            sent: list[np.ndarray | None] = []
-            for parent, parent_grad in zip(inputs, rules):
-                if parent_grad is None or not parent.requires_grad:
-                    sent.append(None)
-                    continue
-                parent_grad = engine.sum_to(np.asarray(parent_grad), stored_array(parent).shape)
-                _add_gradient(pending, parent, parent_grad)
-                sent.append(parent_grad)
-            yield BackwardStep(tensor, grad, sent)
-    for leaf in leaves:
-        if leaf in pending:
-            totals[leaf] = pending.pop(leaf)
+            if op is not None:
+                yield BackwardStep(tensor, grad, list(input_grads))
 
 
 def final_gradients(view: GraphView) -> dict[Tensor, np.ndarray]:
@@ -236,8 +216,3 @@ def final_gradients(view: GraphView) -> dict[Tensor, np.ndarray]:
     for _ in backward_steps(view, totals):
         pass
     return totals
-
-
-def _add_gradient(pending: dict[Tensor, Any], tensor: Tensor, grad: Any) -> None:
-    previous = pending.get(tensor)
-    pending[tensor] = grad if previous is None else previous + grad
