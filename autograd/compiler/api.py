@@ -55,6 +55,7 @@ class CompiledCall(Op):
     """One call of a compiled function: the node ``.backward()`` goes through."""
 
     name = "compiled"
+    backward_reads = ()  # its backward reads what its forward saved on the instance (op.saved)
 
     def forward(self, *datas: Any) -> Any:
         entry = self.entry

@@ -123,6 +123,7 @@ class SoftmaxCrossEntropy(Template):
 
     ops = (sm.SoftmaxCrossEntropy,)
     static = ("axis", "reduction")
+    backward_reads = ("target",)  # and its extra, the softmax: not the logits
     formula = "-log softmax(z)[target];  dz = softmax(z) - onehot(target)"
 
     def forward(self, s):

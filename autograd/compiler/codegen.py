@@ -15,7 +15,9 @@ same code without them (what is compiled and run).
 
 from __future__ import annotations
 
+import ast
 import builtins
+import inspect
 import keyword
 import linecache
 import math
@@ -29,10 +31,10 @@ import numpy as np
 
 from autograd.compiler import kernels
 from autograd.compiler.analyze import Node, Plan, Value
+from autograd.compiler.trace import CompileError
 
 RESERVED = {"np", "math", "f64", "saved", "float", "abs", "min", "max", "int", "slice", "None",
             "True", "False", "forward", "backward", "Ellipsis"} | set(kernels.NAMES) | set(dir(builtins))
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _sanitize(text: str) -> str:
@@ -286,6 +288,8 @@ class Generator:
             defined.append(step.out)
             defined += step.extras
         bwd: list[tuple[str, str]] = []
+        defined_set = set(defined)
+        saved_set: set[str] = set()  # what the backwards that run read
         grads: dict[int, str] = {}  # the variable that holds each value's gradient so far
         owned: dict[int, str] = {}  # the variable made for each value (a shared one is never rebound)
         out = plan.output
@@ -316,6 +320,15 @@ class Generator:
                     target = name if owned.get(key) == name else fresh(f"g_{v.name}")
                     grads[key] = owned[key] = target
                     lines.append(f"{target} = {name} + {e if e.isidentifier() else f'({e})'}")
+            declared = self._declared_reads(node, step)
+            read = _names_read(lines) & defined_set if lines else set()
+            undeclared = read - declared
+            if undeclared:
+                raise CompileError(
+                    f"internal error: the compiled backward of {node.op.name} reads "
+                    f"{', '.join(sorted(undeclared))}, which {type(node.op).__name__}.backward_reads "
+                    f"(or its template's) does not declare; please report it")
+            saved_set |= read  # (within the declaration; less where a gradient is not wanted)
             if lines:
                 bwd.append((lines[0], comments[id(template)][1]))
                 bwd += [(line, "") for line in lines[1:]]
@@ -325,10 +338,25 @@ class Generator:
             name = grads.get(id(v)) if v.needs_grad else None
             returned.append("None" if name is None else (f"f64({name})" if scalar else name))
         bwd.append((f"return {_joined(returned, 'return ')}" if returned else "return ()", ""))
-        referenced = set(_IDENTIFIER.findall("\n".join(code for code, _ in bwd)))
-        saved = [n for n in dict.fromkeys(defined) if n in referenced]
+        saved = [n for n in dict.fromkeys(defined) if n in saved_set]
         fwd.append((f"return {out.name}, ({', '.join(saved)}{',' if len(saved) == 1 else ''})", ""))
         return fwd, bwd, saved
+
+    def _declared_reads(self, node: Node, step: Step) -> set[str]:
+        """The forward names a node's backward may read: the values its op (or template)
+        declares in ``backward_reads``, the template's own extras and the op's parameters."""
+        reads = node.template.backward_reads
+        if reads is None:
+            reads = getattr(node.op, "backward_reads", None)
+        names = input_names(node.op, len(node.inputs))
+        if reads is None:  # undeclared: everything (nothing is reused)
+            reads = ("out", *names)
+        declared = {step.out} if "out" in reads else set()
+        declared.update(v.name for v, n in zip(node.inputs, names) if n in reads)
+        declared.update(step.extras)
+        for structure in node.attrs.values():
+            declared.update(v.name for v in _values_in(structure))
+        return declared
 
     def _conversion(self, v: Value) -> str:
         source = v.source.name
@@ -339,6 +367,20 @@ class Generator:
         if v.shape == ():
             return f"np.{np.dtype(v.convert).type.__name__}({source})"
         return f"np.asarray({source}, dtype=np.{np.dtype(v.convert).type.__name__})"
+
+
+def _names_read(lines: list[str]) -> set[str]:
+    """The variables that lines of code read (not attributes, keywords or strings)."""
+    tree = ast.parse("\n".join(lines))
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def input_names(op: Any, n_inputs: int) -> list[str]:
+    """The names ``op.backward`` gives its inputs (a variadic ``*arrays`` names them all)."""
+    params = list(inspect.signature(op.backward).parameters.values())[2:]  # (g, out)
+    if params and params[-1].kind == params[-1].VAR_POSITIONAL:
+        return [p.name for p in params[:-1]] + [params[-1].name] * (n_inputs - len(params) + 1)
+    return [p.name for p in params][:n_inputs]
 
 
 def _joined(items: list[str], prefix: str, width: int = 100, parens: bool = True) -> str:

@@ -35,6 +35,9 @@ class Template:
     ignored: tuple[str, ...] = ()
     formula = ""
     scalar = False  # has Python-float forms
+    # The forward values its backward reads, as the op's ``backward_reads`` names them; None:
+    # the op's declaration (a template that keeps something else, as an extra, says so here)
+    backward_reads: tuple[str, ...] | None = None
 
     def forward(self, s: Any) -> str | list[str]:
         raise NotImplementedError

@@ -21,4 +21,15 @@ op's axis) or, for ops that only move values around, a sentence with the names i
 (``"{g}, reshaped back to the shape of {a}"``). ``autograd.teaching`` prints these in the
 chain-rule trace and the gradient checker's explanations; a test evaluates every formula
 against its ``backward``, so the text cannot drift from the code.
+
+Each op also declares, in ``backward_reads``, which of ``backward``'s arrays it reads the
+*values* of: a tuple of its parameter names, ``"out"`` and the input names (``Exp``:
+``("out",)``, since d/da e^a = e^a = out; ``Mul``: ``("a", "b")``; ``Add``: ``()``). Shapes
+and dtypes do not count (``Sum`` reads only ``a.shape``: ``()``). The compiled path
+(``autograd.compiler``) relies on it: a value that no later backward declares it reads is
+dead once the forward has used it, and its memory is reused. A wrong declaration would give
+silently wrong gradients, so ``tests/test_ops_backward_reads.py`` runs every op's backward
+with each undeclared array replaced by NaNs (the gradients must not change) and each
+declared one replaced (some case must change them); and the code generator checks the
+lines each template writes against it.
 """

@@ -20,6 +20,7 @@ from autograd.graph import Op
 
 class Add(Op):
     name = "add"
+    backward_reads = ()
 
     forward = staticmethod(operator.add)  # a + b
 
@@ -31,6 +32,7 @@ class Add(Op):
 
 class Sub(Op):
     name = "sub"
+    backward_reads = ()
 
     forward = staticmethod(operator.sub)  # a - b
 
@@ -42,6 +44,7 @@ class Sub(Op):
 
 class Mul(Op):
     name = "mul"
+    backward_reads = ("a", "b")
 
     forward = staticmethod(operator.mul)  # a * b
 
@@ -53,6 +56,7 @@ class Mul(Op):
 
 class Div(Op):
     name = "div"
+    backward_reads = ("b", "out")
 
     forward = staticmethod(operator.truediv)  # a / b
 
@@ -65,6 +69,7 @@ class Div(Op):
 
 class Neg(Op):
     name = "neg"
+    backward_reads = ()
 
     def forward(self, a):
         return -a
@@ -79,6 +84,7 @@ class Pow(Op):
     """``a ** b`` with a tensor exponent."""
 
     name = "pow"
+    backward_reads = ("a", "b", "out")
 
     def forward(self, a, b):
         return a**b
@@ -105,6 +111,7 @@ class PowScalar(Op):
     """``a ** p`` with a constant exponent ``p``."""
 
     name = "pow"
+    backward_reads = ("a",)
 
     def __init__(self, exponent: float) -> None:
         # a numpy scalar becomes a Python number, so a float32 base stays float32
@@ -124,6 +131,7 @@ class PowScalar(Op):
 
 class Exp(Op):
     name = "exp"
+    backward_reads = ("out",)
 
     def forward(self, a):
         return np.exp(a)
@@ -136,6 +144,7 @@ class Exp(Op):
 
 class Log(Op):
     name = "log"
+    backward_reads = ("a",)
 
     def forward(self, a):
         return np.log(a)
@@ -148,6 +157,7 @@ class Log(Op):
 
 class Sqrt(Op):
     name = "sqrt"
+    backward_reads = ("out",)
 
     def forward(self, a):
         return np.sqrt(a)
@@ -160,6 +170,7 @@ class Sqrt(Op):
 
 class Abs(Op):
     name = "abs"
+    backward_reads = ("a",)
 
     def forward(self, a):
         return np.abs(a)
@@ -174,6 +185,7 @@ class Abs(Op):
 
 class Sin(Op):
     name = "sin"
+    backward_reads = ("a",)
 
     def forward(self, a):
         return np.sin(a)
@@ -186,6 +198,7 @@ class Sin(Op):
 
 class Cos(Op):
     name = "cos"
+    backward_reads = ("a",)
 
     def forward(self, a):
         return np.cos(a)
@@ -198,6 +211,7 @@ class Cos(Op):
 
 class Tanh(Op):
     name = "tanh"
+    backward_reads = ("out",)
 
     def forward(self, a):
         return np.tanh(a)
@@ -218,6 +232,7 @@ class Sigmoid(Op):
     """σ(a) = 1 / (1 + e^-a), computed without overflow for any |a|."""
 
     name = "sigmoid"
+    backward_reads = ("out",)
 
     def forward(self, a):
         # 1 / (1 + e^-a) is accurate everywhere, and cheapest; its only flaw is that e^-a
@@ -249,6 +264,7 @@ class Softplus(Op):
     """ln(1 + e^a), exact for any |a|; its derivative is σ(a)."""
 
     name = "softplus"
+    backward_reads = ("a",)
 
     def forward(self, a):
         return np.logaddexp(0, a)
@@ -263,6 +279,7 @@ class ReLU(Op):
     """max(a, 0). Its derivative at exactly 0 is taken as 0, as in PyTorch."""
 
     name = "relu"
+    backward_reads = ("out",)
 
     def forward(self, a):
         if isinstance(a, np.floating):  # a scalar: a comparison costs a twentieth of a ufunc call
@@ -284,6 +301,7 @@ class LeakyReLU(Op):
     """a where a > 0, else ``negative_slope * a``. The slope is a constant number."""
 
     name = "leaky_relu"
+    backward_reads = ("a",)
 
     def __init__(self, negative_slope: float) -> None:
         # A Tensor slope would be used as a constant and silently get no gradient; an array
@@ -312,6 +330,7 @@ class Heaviside(Op):
     """
 
     name = "threshold"
+    backward_reads = ()
 
     def __init__(self, at_zero: float) -> None:
         self.at_zero = at_zero.item() if isinstance(at_zero, np.generic) else at_zero
@@ -329,6 +348,7 @@ class Clip(Op):
     """Clamp to [low, high]; the gradient passes where low <= a <= high (as in PyTorch)."""
 
     name = "clip"
+    backward_reads = ("a",)
 
     def __init__(self, low: float | None, high: float | None) -> None:
         for bound in (low, high):  # a Tensor bound would be a constant that gets no gradient
@@ -367,6 +387,7 @@ class Maximum(Op):
     """Elementwise max; at ties the gradient is split evenly, as in PyTorch."""
 
     name = "maximum"
+    backward_reads = ("a", "b")
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -382,6 +403,7 @@ class Minimum(Op):
     """Elementwise min; at ties the gradient is split evenly, as in PyTorch."""
 
     name = "minimum"
+    backward_reads = ("a", "b")
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -397,6 +419,7 @@ class Where(Op):
     """``a`` where ``condition`` holds, else ``b``. The condition gets no gradient."""
 
     name = "where"
+    backward_reads = ("condition",)
 
     def forward(self, condition, a, b):
         return np.where(condition, a, b)
@@ -412,6 +435,7 @@ class Cast(Op):
     """Convert to another dtype; the gradient is converted back."""
 
     name = "cast"
+    backward_reads = ()
 
     def __init__(self, dtype) -> None:
         self.dtype = np.dtype(dtype)

@@ -20,6 +20,7 @@ class DropoutMask(Op):
     """keep / (1 − p) with keep = U[0, 1) ≥ p, drawn from ``generator``: no inputs, no gradient."""
 
     name = "dropout_mask"
+    backward_reads = ()
 
     def __init__(self, generator: np.random.Generator, shape: tuple[int, ...], p: float, dtype: Any) -> None:
         self.generator = generator

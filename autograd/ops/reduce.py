@@ -69,6 +69,7 @@ class _Reduction(Op):
 
 class Sum(_Reduction):
     name = "sum"
+    backward_reads = ()
 
     def forward(self, a):
         return a.sum(axis=self._axis_for(a), keepdims=self.keepdims)
@@ -81,6 +82,7 @@ class Sum(_Reduction):
 
 class Max(_Reduction):
     name = "max"
+    backward_reads = ("a", "out")
 
     def forward(self, a):
         return a.max(axis=self._axis_for(a), keepdims=self.keepdims)
@@ -105,6 +107,7 @@ class LogSumExp(_Reduction):
     """log Σ e^a, computed as m + log Σ e^(a - m) with m the maximum."""
 
     name = "logsumexp"
+    backward_reads = ("a", "out")
 
     def forward(self, a):
         axis = self._axis_for(a)

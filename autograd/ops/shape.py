@@ -14,6 +14,7 @@ from autograd.graph import Op
 
 class Reshape(Op):
     name = "reshape"
+    backward_reads = ()
     mismatch = "cannot be reshaped"
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -32,6 +33,7 @@ class Transpose(Op):
     """Permute the axes: output axis i is input axis ``axes[i]``."""
 
     name = "transpose"
+    backward_reads = ()
 
     def __init__(self, axes: tuple[int, ...]) -> None:
         self.axes = axes
@@ -49,6 +51,7 @@ class BroadcastTo(Op):
     """Repeat along new or size-1 axes. The engine sums the gradient back (``sum_to``)."""
 
     name = "broadcast_to"
+    backward_reads = ()
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
@@ -74,6 +77,7 @@ class GetItem(Op):
     """``a[index]`` for ints, slices, None, Ellipsis, integer arrays and boolean masks."""
 
     name = "getitem"
+    backward_reads = ()
     mismatch = "cannot be indexed"
 
     def __init__(self, index) -> None:
@@ -92,6 +96,7 @@ class ScatterAdd(Op):
     """Zeros of ``shape`` with ``values`` added at ``index``: the backward of ``GetItem``."""
 
     name = "scatter_add"
+    backward_reads = ()
 
     def __init__(self, index, shape: tuple[int, ...]) -> None:
         self.index = index
@@ -113,6 +118,7 @@ class ScatterAdd(Op):
 
 class Concat(Op):
     name = "concat"
+    backward_reads = ()
     mismatch = "cannot be concatenated"  # (along that axis, or the axis is out of range)
 
     def __init__(self, axis: int) -> None:
@@ -135,6 +141,7 @@ class Concat(Op):
 
 class Stack(Op):
     name = "stack"
+    backward_reads = ()
     mismatch = "cannot be stacked"
 
     def __init__(self, axis: int) -> None:
@@ -154,6 +161,7 @@ class Pad(Op):
     """Constant padding; ``pad_width`` as for ``np.pad``: ((before, after), ...) per axis."""
 
     name = "pad"
+    backward_reads = ()
 
     def __init__(self, pad_width, value: float = 0.0) -> None:
         self.pad_width = pad_width

@@ -20,6 +20,7 @@ class RunningStats(Op):
     """In place: count += 1; running_mean, running_var ← (1 − m)·running + m·(mean, unbiased var)."""
 
     name = "running_stats"
+    backward_reads = ()
     effect = True  # updates state: kept by a trace although the result is not used
 
     def __init__(self, running_mean: np.ndarray, running_var: np.ndarray, count: np.ndarray,
