@@ -248,7 +248,9 @@ def _parse(text: str) -> ast.Expression:
 
 
 def _subnodes(node: ast.AST) -> tuple[ast.AST, ...]:
-    """The nodes inside ``node`` that need checking (``ast.iter_child_nodes``, faster)."""
+    """The nodes inside ``node`` that need checking: ``ast.iter_child_nodes`` without an
+    operator's symbol (``ast.Add``, checked with its parent) or a name's ``ast.Load``, so that
+    ``MAX_DEPTH`` counts levels of nesting only."""
     if isinstance(node, ast.BinOp):
         return node.left, node.right
     if isinstance(node, ast.UnaryOp):
