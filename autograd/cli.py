@@ -67,17 +67,13 @@ from autograd.expression import (
     parse_assignment,
     parse_expression,
 )
+from autograd.files import write_files_atomically
 from autograd.teaching.commands import add_teaching_commands, command_check, command_trace
 from autograd.teaching.worksheet import add_worksheet_command
 from autograd.tensors import Tensor
 from autograd.viz import stepper
 from autograd.viz.drawing import MIN_NODES, Options
-from autograd.viz.render import (
-    RenderError,
-    format_of,
-    render,
-    write_files_atomically,
-)
+from autograd.viz.render import RenderError, format_of, render
 
 __all__ = ["main", "build_parser", "UsageError", "FUNCTIONS", "CONSTANTS", "parse_expression",
            "parse_assignment", "evaluate"]

@@ -6,16 +6,15 @@ not part of the library.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 import autograd
-from nn.serialization import new_file_mode  # the mode open() would give a new file
+from autograd import files
+from autograd.files import WriteError
 
 EXAMPLES_EXTRA = "pip install -e \".[examples]\""  # matplotlib, tqdm and scikit-learn
 PLOTS_OPTIONAL = f"chainrule only; its plots need matplotlib ({EXAMPLES_EXTRA}), and are skipped without it"
@@ -50,32 +49,17 @@ def pyplot() -> Any:
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write`` on a new temporary file beside ``path``, then rename it over ``path``.
+    """Call ``write`` on a new temporary file beside ``path``, then rename it over ``path``
+    (``autograd.files.write_atomically``), creating missing parent folders first.
 
-    The temporary has a unique name (``.NAME.XXXXXXXX.tmp``), is removed on any failure
-    (Ctrl-C included), and becomes ``path`` only once complete, with the permissions
-    ``open`` would give. An ``OSError`` names ``path``, never the temporary. Missing
-    parent folders are created.
+    An ``OSError`` names ``path``, never the temporary.
     """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        mode = new_file_mode(path)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise _naming(error, path) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)  # mkstemp makes it 0600
-        os.replace(temporary, path)
-    except OSError as error:
-        raise _naming(error, path) from None
-    finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
+        raise WriteError(path, error) from None
+    files.write_atomically(path, write)
 
 
 def save_text(path: Path, text: str) -> None:
@@ -103,13 +87,6 @@ def describe(error: OSError) -> str:
     if error.filename is not None and error.strerror:
         return f"{error.filename}: {error.strerror}"
     return str(error) or type(error).__name__
-
-
-def _naming(error: OSError, path: Path) -> OSError:
-    """The same error, naming the user's path rather than a temporary file."""
-    if error.errno is not None:
-        return type(error)(error.errno, error.strerror, str(path))
-    return OSError(f"cannot write {path}: {error}")
 
 
 def report_graphs(root: autograd.Tensor, out: Path, stem: str, indent: str = "   ", **options: Any) -> None:

@@ -18,17 +18,16 @@ from __future__ import annotations
 import io
 import math
 import os
-import stat
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.lib import format as npy_format
+
+from autograd.files import write_atomically
 
 MAX_BYTES = 2**30
 """``load``'s default limit on the bytes a file may decompress to (1 GiB)."""
@@ -50,14 +49,14 @@ def save(module_or_state: Any, path: str | os.PathLike[str]) -> None:
 
     Any string key is kept as it is (``file`` and ``allow_pickle`` too). The arrays must
     be numeric (bool, integer, float, complex): the ones ``load`` reads. The file is
-    written to a temporary beside ``path`` and renamed over it only once complete, with
-    the permissions a plain ``open`` would give (an existing file's, or 0666 less the
-    umask).
+    written atomically (``autograd.files``): to a temporary beside ``path``, renamed over
+    it only once complete, with the permissions a plain ``open`` would give (an existing
+    file's, or 0666 less the umask).
 
     Raises:
         TypeError: a key that is not a string, or an array that is not numeric.
         ValueError: a key containing a NUL character (a zip member name cannot hold one).
-        OSError: the file cannot be written; the message names ``path``.
+        OSError: the file cannot be written (a ``WriteError``); the message names ``path``.
     """
     state = module_or_state.state_dict() if hasattr(module_or_state, "state_dict") else module_or_state
     arrays: dict[str, np.ndarray] = {}
@@ -70,60 +69,16 @@ def save(module_or_state: Any, path: str | os.PathLike[str]) -> None:
         if array.dtype.kind not in _NUMERIC_KINDS:
             raise TypeError(f"save: {key!r} is not a numeric array (dtype {array.dtype})")
         arrays[key] = array
-    path = Path(path)
-    mode = new_file_mode(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise _naming(error, path) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            # np.savez(file, **arrays) would take a key named "file" or "allow_pickle" as its
-            # own argument: write the zip directly, one .npy member per key, as numpy does
-            with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for key, array in arrays.items():
-                    with archive.open(key + ".npy", "w", force_zip64=True) as member:
-                        npy_format.write_array(member, array, allow_pickle=False)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)  # mkstemp makes it 0600
-        os.replace(temporary, path)
-    except OSError as error:
-        raise _naming(error, path) from None
-    finally:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
 
+    def write_zip(stream: Any) -> None:
+        # np.savez(file, **arrays) would take a key named "file" or "allow_pickle" as its
+        # own argument: write the zip directly, one .npy member per key, as numpy does
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for key, array in arrays.items():
+                with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                    npy_format.write_array(member, array, allow_pickle=False)
 
-def new_file_mode(path: Path) -> int:
-    """The permissions ``open(path, "w")`` would leave: an existing file's own, else 0666 & ~umask."""
-    try:
-        info = os.stat(path)
-        if stat.S_ISREG(info.st_mode):
-            return stat.S_IMODE(info.st_mode)
-    except OSError:
-        pass
-    return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    try:  # Linux says it without changing it (os.umask can only set it, racing other threads)
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _naming(error: OSError, path: Path) -> OSError:
-    """The same error, naming the user's path rather than the temporary file."""
-    if error.errno is not None:
-        return type(error)(error.errno, error.strerror, str(path))
-    return OSError(f"cannot save {path}: {error}")
+    write_atomically(path, write_zip)
 
 
 # ---- load ----------------------------------------------------------------------------------------

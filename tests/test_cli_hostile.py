@@ -237,7 +237,7 @@ def test_the_library_names_the_users_file_too(tmp_path):
     y = autograd.Tensor(2.0, requires_grad=True, name="y") * 3
     with pytest.raises(OSError) as failure:
         autograd.save_graph(y, tmp_path / "missing" / "g.dot")
-    assert isinstance(failure.value, autograd.viz.render.WriteError)
+    assert isinstance(failure.value, autograd.files.WriteError)
     assert str(failure.value).startswith(f"cannot write {tmp_path / 'missing' / 'g.dot'}: ")
     assert ".tmp" not in str(failure.value)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import autograd.files
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "ocr" / "neuralnet.py"
 OUTPUTS = ["t.labels", "v.labels", "m.txt"]
@@ -255,7 +257,7 @@ def neuralnet():
 
 
 class FailingSecondRename:
-    """``os`` for the program, except that the second ``os.replace`` raises ``error``."""
+    """``os`` for ``autograd.files``, except that the second ``os.replace`` raises ``error``."""
 
     def __init__(self, error):
         self.error, self.calls = error, 0
@@ -282,7 +284,7 @@ def test_a_rename_failing_midway_says_which_outputs_were_replaced(data, neuralne
                                                                   status, message):  # fmt: skip
     with_old_outputs(data)
     t, v, m = (data / name for name in OUTPUTS)
-    monkeypatch.setattr(neuralnet, "os", FailingSecondRename(error))
+    monkeypatch.setattr(autograd.files, "os", FailingSecondRename(error))  # the writer neuralnet.py uses
     try:
         returned = neuralnet.main([str(data / "train.csv"), str(data / "valid.csv"), t, v, m, "1", "4", "1", "0.1"])
     except KeyboardInterrupt:  # not caught by main(): fail this test rather than stop pytest

@@ -15,6 +15,7 @@ import pytest
 
 from autograd import cli
 from autograd.viz import render as render_module
+from autograd.viz import renderers
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(name)), None)
@@ -189,12 +190,12 @@ def test_labels_do_not_collide_in_a_browser_with_another_font(demo, tmp_path):
 
 
 def test_without_graphviz_the_legend_keeps_its_swatches():
-    if render_module._load_wasi() is None:
+    if renderers.load_wasi() is None:
         pytest.skip("install the render extra (Python 3.11+) to draw without Graphviz")
     import autograd
 
     w = autograd.Tensor(2.0, requires_grad=True, name="w")
-    svg = render_module._render_with_wasi(render_module._load_wasi(), autograd.draw(w * 3).source).decode()
+    svg = renderers.render_with_wasi(renderers.load_wasi(), autograd.draw(w * 3).source).decode()
     legend = svg[svg.index('class="node legend"'):]
     assert re.search(r'<tspan fill="#add8e6"[^>]*>■</tspan> blue: parameter', legend)
     assert re.search(r'<tspan fill="#b8ecb8"[^>]*>■</tspan> green: data', legend)

@@ -24,7 +24,7 @@ import autograd
 from autograd import Tensor
 from autograd.viz import drawing as draw_module
 from autograd.viz import render as render_module
-from autograd.viz import stepper
+from autograd.viz import renderers, stepper
 from autograd.viz.demo import PARAMETER_NAMES, dag_homework
 from autograd.viz.graph import GraphView, final_gradients
 
@@ -274,8 +274,8 @@ def test_hostile_names_render_as_their_own_text():
 @needs_wasi
 def test_hostile_names_survive_the_plain_text_renderer():
     w = Tensor(0.5, requires_grad=True, name=HOSTILE)
-    plain, _ = render_module.html_labels_to_plain(autograd.draw(w * 2).source)
-    svg = render_module._render_with_wasi(render_module._load_wasi(), autograd.draw(w * 2).source)
+    plain, _ = renderers.html_labels_to_plain(autograd.draw(w * 2).source)
+    svg = renderers.render_with_wasi(renderers.load_wasi(), autograd.draw(w * 2).source)
     texts = [element.text or "" for element in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
     assert any(HOSTILE + " = 0.5" == text for text in texts)
     assert "label=<" not in plain
@@ -545,7 +545,7 @@ def test_frames_keep_the_same_layout():
     frames = stepper.story(J, options, captions_in_graph=False)
 
     def positions(frame):
-        layout = json.loads(render_module._render_with_dot(frame.graph.source, "json"))
+        layout = json.loads(renderers.render_with_dot(frame.graph.source, "json"))
         return {obj["name"]: (obj["pos"], obj["width"]) for obj in layout["objects"] if "pos" in obj}
 
     first = positions(frames[0])

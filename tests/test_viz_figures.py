@@ -22,7 +22,7 @@ from test_viz import find, label_text, parse_dot
 import autograd
 from autograd import Tensor
 from autograd.viz import render as render_module
-from autograd.viz import save_backprop_animation, save_backprop_pdf, styles, tikz
+from autograd.viz import renderers, save_backprop_animation, save_backprop_pdf, styles, tikz
 from autograd.viz.demo import PARAMETER_NAMES, dag_homework
 from autograd.viz.drawing import Options
 from autograd.viz.graph import GraphView
@@ -161,7 +161,7 @@ def test_captioned_frames_keep_every_node_in_place(rankdir):
     frames = list(autograd.backprop_frames(J, rankdir=rankdir))
 
     def layout(frame):
-        data = json.loads(render_module._render_with_dot(frame.source, "json"))
+        data = json.loads(renderers.render_with_dot(frame.source, "json"))
         return data["bb"], {o["name"]: (o["pos"], o["width"], o["height"]) for o in data["objects"] if "pos" in o}
 
     first = layout(frames[0])
@@ -402,7 +402,7 @@ def test_story_frames_are_built_from_one_drawer():
 
 def test_caption_lines_stay_lines_for_the_pip_only_renderer():
     frame = list(autograd.backprop_frames(small_story()))[2].source
-    plain, _ = render_module.html_labels_to_plain(frame)
+    plain, _ = renderers.html_labels_to_plain(frame)
     caption = re.search(r'label="(Step 2 of 3[^"]*)"', plain).group(1)
     first, second = caption.split("\\n")[:2]
     assert first.endswith("processed.") and second.startswith("Chain rule: sin sends")

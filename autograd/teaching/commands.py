@@ -18,10 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograd.expression import UsageError, normalize_name
+from autograd.files import write_files_atomically
 from autograd.teaching.check import check_gradients
 from autograd.teaching.replay import CONVENTIONS
 from autograd.teaching.trace import chain_rule_trace
-from autograd.viz.render import RenderError, render, write_files_atomically
+from autograd.viz.render import RenderError, render
 
 __all__ = ["add_teaching_commands", "command_check", "command_trace", "TRACE_FORMATS"]
 

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import autograd
+from autograd.files import write_files_atomically
 from autograd.teaching.replay import CONVENTIONS
 from autograd.viz.graph import stored_array
 from autograd.viz.labels import format_number
-from autograd.viz.render import render, write_files_atomically
+from autograd.viz.render import render
 
 if TYPE_CHECKING:
     from autograd.teaching.worksheet import Question, Worksheet

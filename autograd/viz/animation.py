@@ -34,16 +34,16 @@ from typing import Any
 
 import numpy as np
 
+from autograd.files import write_atomically
 from autograd.tensors import Tensor
 from autograd.viz.drawing import Options
-from autograd.viz.render import (
+from autograd.viz.render import render
+from autograd.viz.renderers import (
     INSTALL_HINT,
     GraphvizNotFoundError,
     MissingPackageError,
-    _dot_available,
+    dot_available,
     layout,
-    render,
-    write_atomically,
 )
 from autograd.viz.stepper import Frame, story
 
@@ -183,7 +183,7 @@ def _pillow() -> Any:
 
 
 def _need_dot(what: str) -> None:
-    if not _dot_available():
+    if not dot_available():
         raise GraphvizNotFoundError(
             f"{what} by Graphviz's `dot` program, which was not found: {INSTALL_HINT} (the render "
             "extra's pip-only renderer makes SVG only)"

@@ -41,11 +41,12 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from autograd.files import write_atomically
 from autograd.tensors import Tensor
 from autograd.viz.drawing import CAPTION_POINTS, CURRENT_COLOUR, Drawer, Options, Overlay
 from autograd.viz.graph import BackwardStep, GraphView, backward_steps, stored_array
 from autograd.viz.labels import format_number, format_shape, largest_magnitude, op_symbol_for, summarize
-from autograd.viz.render import render, write_atomically
+from autograd.viz.render import render
 from autograd.viz.styles import SCREEN, style_named
 
 CARRIED_COLOUR = SCREEN.carried  # an edge's gradient after its step: faded red

@@ -43,7 +43,7 @@ from typing import Any
 
 import graphviz
 
-from autograd.viz.render import html_labels_to_plain, layout
+from autograd.viz.renderers import html_labels_to_plain, layout
 from autograd.viz.styles import PRINT, SCREEN, Style
 
 # ---- text as TeX -----------------------------------------------------------------------

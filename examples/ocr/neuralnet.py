@@ -35,11 +35,9 @@ from __future__ import annotations
 import sys
 
 try:  # imports take a moment (numpy's most): a Ctrl-C meanwhile gets the line a later one gets
-    import errno
     import logging
     import math
     import os
-    import stat
     from collections.abc import Callable
     from dataclasses import dataclass
     from pathlib import Path
@@ -49,6 +47,7 @@ try:  # imports take a moment (numpy's most): a Ctrl-C meanwhile gets the line a
     import autograd
     import nn
     from autograd import Tensor
+    from autograd.files import WriteError, write_files_atomically
     from nn import functional as F
     from nn.data import MAX_CSV_BYTES, DataError, load_csv_classification
 except KeyboardInterrupt:
@@ -388,63 +387,32 @@ def _labels_text(labels: np.ndarray) -> str:
 def write_outputs(files: dict[Path, str]) -> None:
     """Write every file to a temporary beside it, then rename them all: all or nothing.
 
-    Each output gets the permissions a plain ``open`` would give it (an existing file's
-    own, or 0666 less the umask). A rename can still fail, or be interrupted, after others
-    succeeded; the error then says which outputs were replaced and which were not.
+    ``autograd.files`` does the writing: each output gets the permissions a plain ``open``
+    would give it (an existing file's own, or 0666 less the umask). A rename can still
+    fail, or be interrupted, after others succeeded; the error then says which outputs
+    were replaced and which were not.
 
     Raises:
         OutputError: naming the user's path (never the temporary) and the reason.
         KeyboardInterrupt: while renaming, with the same account of what was replaced.
     """
-    temporaries: list[tuple[Path, Path]] = []
+    replaced: list[Path] = []
+
+    def account() -> str:
+        if not replaced:
+            return "no output was changed"
+        left = [str(path) for path in files if path not in replaced]
+        return f"{', '.join(map(str, replaced))} replaced, {', '.join(left)} left as before"
+
+    contents = [(path, text.encode("utf-8")) for path, text in files.items()]
     try:
-        for path, text in files.items():
-            try:
-                handle, temporary = _create_beside(path)
-                temporaries.append((temporary, path))
-                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                    stream.write(text)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                if path.is_file():  # replacing a file keeps its permissions, as open() would
-                    os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
-            except OSError as error:
-                raise OutputError(
-                    f"cannot write {path}: {error.strerror or error}; no output was changed"
-                ) from None
-        for temporary, path in temporaries:
-            try:
-                os.replace(temporary, path)
-            except (OSError, KeyboardInterrupt) as error:
-                done = [str(p) for t, p in temporaries if not os.path.lexists(t)]
-                left = [str(p) for t, p in temporaries if os.path.lexists(t)]
-                account = (
-                    f"{', '.join(done)} replaced, {', '.join(left)} left as before"
-                    if done
-                    else "no output was changed"
-                )
-                if isinstance(error, KeyboardInterrupt):
-                    raise KeyboardInterrupt(f"while renaming the outputs: {account}") from None
-                raise OutputError(f"cannot write {path}: {error.strerror or error}; {account}") from None
-    finally:
-        for temporary, _ in temporaries:
-            try:
-                if os.path.lexists(temporary):
-                    os.unlink(temporary)
-            except OSError:
-                pass
-
-
-def _create_beside(path: Path) -> tuple[int, Path]:
-    """A new empty file beside ``path``, created as ``open`` creates files (0666 less the umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
-        try:
-            return os.open(temporary, flags, 0o666), temporary
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name beside it", str(path))
+        write_files_atomically(contents, replaced)
+    except WriteError as error:
+        raise OutputError(f"cannot write {error.path}: {error.strerror}; {account()}") from None
+    except KeyboardInterrupt:
+        if replaced:
+            raise KeyboardInterrupt(f"while renaming the outputs: {account()}") from None
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:
