@@ -147,3 +147,19 @@ def test_float_kernels_match_numpy_where_they_do_not_raise(a):
 
 def test_sum_to_is_the_engines():
     assert k.NAMES["sum_to"] is sum_to
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_out_forms_of_sigmoid_are_the_op_bitwise(dtype):
+    for a in (RNG.standard_normal((4, 5)).astype(dtype), EDGES.astype(dtype)):
+        with np.errstate(all="ignore"):
+            expected = ew.Sigmoid().forward(a.copy())
+            buffer = np.full_like(a, 7.0)
+            got = k.sigmoid_into(a, buffer)
+        assert got is buffer
+        np.testing.assert_array_equal(got, expected)
+        g = RNG.standard_normal(a.shape).astype(dtype)
+        (slope,) = ew.Sigmoid().backward(g, expected.copy(), a)
+        out = np.full_like(a, 7.0)
+        assert k.sigmoid_backward_into(g, expected, out) is out
+        np.testing.assert_array_equal(out, slope)

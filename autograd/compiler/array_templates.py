@@ -350,6 +350,31 @@ class Linear(Template):
             return s.out_shape if len(s.out_shape) == 1 else (s.in_shapes[1][0],)
         return s.in_shapes[i]
 
+    def forward_into(self, s):
+        x, w = s.ins[0], s.ins[1]
+        if len(s.in_shapes[0]) > 2 or np.result_type(s.out_dtype, *s.in_dtypes[2:]) != s.out_dtype:
+            return None
+        one = len(s.in_shapes[0]) == 1
+        bias = [f"{s.out} += {s.ins[2]}"] if len(s.ins) == 3 else []
+        return lambda buf: [f"{s.out} = np.dot({w}, {x}, out={buf})" if one
+                            else f"{s.out} = np.matmul({x}, {w}.T, out={buf})", *bias]
+
+    def backward_into(self, s, g, i):
+        x, w = s.ins[0], s.ins[1]
+        g_ndim = len(s.out_shape)
+        if g_ndim > 2:
+            return None
+        if i == 0:
+            return lambda buf, name: [f"{name} = np.matmul({g}, {w}, out={buf})"]
+        if i == 1 and g_ndim == 1:
+            return lambda buf, name: [f"{name} = np.multiply({g}[:, None], {x}, out={buf})"]
+        if i == 1:
+            call = "multiply" if s.out_shape[0] == 1 else "matmul"
+            return lambda buf, name: [f"{name} = np.{call}({g}.T, {x}, out={buf})"]
+        if g_ndim == 2:  # (g.sum(axis=0) is this reduction)
+            return lambda buf, name: [f"{name} = np.add.reduce({g}, axis=0, out={buf})"]
+        return None
+
 
 # ---- random draws -------------------------------------------------------------------------
 

@@ -16,14 +16,10 @@ same code without them (what is compiled and run).
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
-import keyword
 import linecache
 import math
-import re
 import weakref
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,62 +27,8 @@ import numpy as np
 
 from autograd.compiler import kernels
 from autograd.compiler.analyze import Node, Plan, Value
+from autograd.compiler.naming import Names, _values_in, assign_names  # noqa: F401  (codegen.Names, .assign_names)
 from autograd.compiler.trace import CompileError
-
-RESERVED = {"np", "math", "f64", "saved", "float", "abs", "min", "max", "int", "slice", "None",
-            "True", "False", "forward", "backward", "Ellipsis"} | set(kernels.NAMES) | set(dir(builtins))
-
-
-def _sanitize(text: str) -> str:
-    text = re.sub(r"\W+", "_", text.replace("=", "")).strip("_") or "v"
-    return "v" + text if text[0].isdigit() else text
-
-
-def _label(label: str) -> str:
-    """A scope label as part of a name: "0: Linear" -> "linear0", "fc1: Linear" -> "fc1"."""
-    if ": " in label:
-        name, kind = label.split(": ", 1)
-        return name if name.isidentifier() else _sanitize(kind.lower() + name)
-    return _sanitize(label.lower())
-
-
-def _module_labels(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    """The labels of modules ("MLP", "0: Linear"), without free scopes such as an RNN's "t=3":
-    a parameter belongs to its module, not to the step that used it first."""
-    if not scope:
-        return scope
-    return tuple(label for label in scope if ": " in label or label.isidentifier()) or None
-
-
-def _scope_name(scope: tuple[str, ...] | None) -> str:
-    if not scope:
-        return ""
-    labels = scope[1:] if len(scope) > 1 else scope
-    return "_".join(_label(label) for label in labels)
-
-
-class Names:
-    def __init__(self) -> None:
-        self.used = set(RESERVED) | set(keyword.kwlist)
-        self.counts: Counter[str] = Counter()
-
-    def copy(self) -> Names:
-        other = Names()
-        other.used, other.counts = set(self.used), Counter(self.counts)
-        return other
-
-    def fresh(self, base: str) -> str:
-        if not (base.isidentifier() and base.isascii()):
-            base = _sanitize(base)
-        if base in self.used:
-            base = base + "_" if base in RESERVED or keyword.iskeyword(base) else base
-        name, n = base, self.counts[base]
-        while name in self.used:
-            n += 1
-            name = f"{base}_{n}"
-        self.counts[base] = n
-        self.used.add(name)
-        return name
 
 
 def _literal(value: Any) -> str:
@@ -191,6 +133,10 @@ class Generator:
         self.namespace: dict[str, Any] = {"np": np, "math": math, "f64": np.float64, **kernels.NAMES}
         self.extra_names: dict[Any, str] = {}
         self.generator_names: dict[int, str] = {}  # random generators the code draws from
+        # a fused step's out= forms (``buffers``): {line index: (end, value name, shape, dtype, write)}
+        self.forward_into: dict[int, tuple[Any, ...]] = {}
+        self.backward_into: dict[int, tuple[Any, ...]] = {}
+        self.buffered = fused and mode == "numpy" and _one_float_dtype(plan)
         self.needs: dict[int, bool] = {}
         for _, _, v in plan.inputs:
             self.needs[id(v)] = v.needs_grad
@@ -279,6 +225,7 @@ class Generator:
                 comment = comments[id(template)] = (
                     f"{name}: {forward}", f"{name}: {derivative}" if derivative else name)
             scope = f"  ({'/'.join(node.out.scope)})" if node.out.scope else ""
+            start = len(fwd)
             if isinstance(code, str):
                 fwd.append((f"{step.out} = {code}", comment[0] + scope))
             else:  # the comment goes on the line that defines the op's value
@@ -287,6 +234,9 @@ class Generator:
                 fwd += [(line, comment[0] + scope if i == main else "") for i, line in enumerate(code)]
             defined.append(step.out)
             defined += step.extras
+            write = template.forward_into(step) if self.buffered and _bufferable(node.out) else None
+            if write is not None:
+                self.forward_into[start] = (len(fwd), step.out, node.out.shape, node.out.dtype, write)
         bwd: list[tuple[str, str]] = []
         defined_set = set(defined)
         saved_set: set[str] = set()  # what the backwards that run read
@@ -304,6 +254,7 @@ class Generator:
             template = node.template
             code, exprs = template.sbackward(step, g) if scalar else template.backward(step, g)
             lines = list(code)
+            writes: dict[int, tuple[Any, ...]] = {}
             for i, (v, e) in enumerate(zip(node.inputs, exprs)):
                 if e is None or not step.need[i]:
                     continue
@@ -316,6 +267,9 @@ class Generator:
                 elif name is None:
                     grads[key] = owned[key] = new = fresh(f"g_{v.name}")
                     lines.append(f"{new} = {e}")
+                    write = template.backward_into(step, g, i) if self.buffered and _bufferable(v) else None
+                    if write is not None and not e.startswith("sum_to("):
+                        writes[len(lines) - 1] = (new, v.shape, v.dtype, write)
                 else:  # accumulate, as the engine does: the earlier sum plus this contribution
                     target = name if owned.get(key) == name else fresh(f"g_{v.name}")
                     grads[key] = owned[key] = target
@@ -329,6 +283,8 @@ class Generator:
                     f"{', '.join(sorted(undeclared))}, which {type(node.op).__name__}.backward_reads "
                     f"(or its template's) does not declare; please report it")
             saved_set |= read  # (within the declaration; less where a gradient is not wanted)
+            for j, (new, shape, dtype, write) in writes.items():
+                self.backward_into[len(bwd) + j] = (len(bwd) + j + 1, new, shape, dtype, write)
             if lines:
                 bwd.append((lines[0], comments[id(template)][1]))
                 bwd += [(line, "") for line in lines[1:]]
@@ -369,6 +325,18 @@ class Generator:
         return f"np.asarray({source}, dtype=np.{np.dtype(v.convert).type.__name__})"
 
 
+def _bufferable(v: Value) -> bool:
+    """A value a buffer can hold: a float array with elements (a 0-d value stays a numpy scalar)."""
+    return len(v.shape) >= 1 and v.dtype.kind == "f" and all(v.shape)
+
+
+def _one_float_dtype(plan: Plan) -> bool:
+    """Every float value of the plan has one dtype: then every gradient has it too, and an
+    ``out=`` buffer of the value's dtype holds exactly what the plain call returns."""
+    values = [v for n in plan.nodes for v in n.inputs if v.kind != "literal"] + [n.out for n in plan.nodes]
+    return len({v.dtype for v in values if v.dtype.kind == "f"}) <= 1
+
+
 def _names_read(lines: list[str]) -> set[str]:
     """The variables that lines of code read (not attributes, keywords or strings)."""
     tree = ast.parse("\n".join(lines))
@@ -397,62 +365,6 @@ def _joined(items: list[str], prefix: str, width: int = 100, parens: bool = True
     lines.append(line.rstrip().rstrip(","))
     body = "\n        ".join(lines)
     return f"({body})" if parens else body
-
-
-def assign_names(plan: Plan, arg_names: dict[int, str], names: Names) -> None:
-    """Name every value: arguments after the function's parameters, the rest after scopes and ops."""
-    by_key: dict[Any, str] = {}
-
-    def name(v: Value, base: str) -> None:
-        if v.key is not None and v.key in by_key:
-            v.name = by_key[v.key]
-            return
-        v.name = names.fresh(base)
-        if v.key is not None:
-            by_key[v.key] = v.name
-
-    first_scope: dict[int, tuple[str, ...] | None] = {}
-    for node in plan.nodes:
-        for v in node.inputs:
-            first_scope.setdefault(id(v), node.out.scope)
-    per_scope = Counter(node.out.scope for node in plan.nodes if node.out.scope)
-    for _, arg, v in plan.inputs + plan.extras:
-        if arg is not None:
-            name(v, arg_names.get(arg, v.hint))
-        else:
-            scope = _scope_name(_module_labels(first_scope.get(id(v))))
-            name(v, f"{scope}_{v.hint}" if scope and v.hint else v.hint or "param")
-    for v in plan.derived:
-        suffix = "int64" if v.convert == "int64" else np.dtype(v.convert).name
-        name(v, v.hint if v.source is None else f"{v.source.name}_{suffix}")
-    for node in plan.nodes:
-        for v in node.inputs:
-            if v.kind in ("input", "extra", "derived") and not v.name:
-                name(v, v.hint)
-            elif v.kind == "constant" and not v.name:
-                name(v, v.hint or "const")
-        out = node.out
-        scope = _scope_name(out.scope)
-        if out.hint != node.op.name:  # the tensor has a name of its own
-            base = out.hint
-        elif scope:
-            base = scope if per_scope[out.scope] == 1 else f"{scope}_{node.op.name}"
-        else:
-            base = node.op.name
-        name(out, base)
-    for node in plan.nodes:
-        for structure in node.attrs.values():
-            for v in _values_in(structure):
-                if not v.name:
-                    name(v, v.hint or "const")
-
-
-def _values_in(structure: Any) -> list[Value]:
-    if isinstance(structure, Value):
-        return [structure]
-    if isinstance(structure, tuple):
-        return [v for part in structure for v in _values_in(part)]
-    return []
 
 
 def build(plan: Plan, mode: str, arg_names: dict[int, str], title: str,

@@ -55,6 +55,26 @@ def sigmoid_backward(g: Any, out: Any) -> Any:
     return slope
 
 
+def sigmoid_into(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``sigmoid`` written into ``out`` (a buffer of a's shape and dtype): the same calls, the same bits."""
+    limit = _EXP_OVERFLOW.get(a.dtype)
+    if limit is not None and a.size and np.minimum.reduce(a, axis=None) > -limit:
+        np.negative(a, out=out)
+        np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+    out[...] = sigmoid(a)  # (an overflowing input: the stable form, as eager)
+    return out
+
+
+def sigmoid_backward_into(g: Any, out: Any, buffer: np.ndarray) -> np.ndarray:
+    """``sigmoid_backward`` written into ``buffer``: (1 − σ) · σ · g."""
+    np.subtract(1.0, out, out=buffer)
+    buffer *= out
+    buffer *= g
+    return buffer
+
+
 def relu(a: Any) -> Any:
     """``ReLU.forward``: max(a, 0); a numpy scalar takes a comparison instead of a ufunc."""
     if isinstance(a, np.floating):

@@ -33,6 +33,7 @@ import numpy as np
 
 from autograd.compiler import codegen
 from autograd.compiler.api import CompiledFunction, Entry, _Stale
+from autograd.compiler.buffers import Block, lower
 from autograd.compiler.trace import CompileError, graph
 from autograd.tensors import Tensor, traced_effects
 
@@ -215,9 +216,19 @@ def _base_step(optimizer: Any) -> Any:
 
 
 class StepProgram:
+    """One compiled version of a step: ``source`` (plain), ``executed_source`` and its ``step``."""
+
     def __init__(self, source: str, executed: str, step: Any, updated: list[Tensor], graded: list[Tensor]):
         self.source, self.executed_source, self.step = source, executed, step
         self.updated, self.graded = updated, graded
+        self.buffers: dict[str, np.ndarray] = {}  # the out= buffers, allocated once
+        self.namespace: dict[str, Any] = {}
+
+    def plain_step(self) -> Any:
+        """``source`` compiled as it reads (fresh arrays, no buffers): to compare with ``step``."""
+        namespace = dict(self.namespace)
+        exec(builtins.compile(self.source, "<plain step>", "exec"), namespace)  # noqa: S102
+        return namespace["step"]
 
 
 def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return_output: bool = False,
@@ -278,7 +289,13 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return
     params = [v.name for _, _, v in plan.inputs + plan.extras] + ["state"]
     head = f"def step({codegen._joined(params, 'def step(', parens=False)}):"
     body = [*fwd, (seed, "d loss / d loss"), *bwd, *updates, (returned, "")]
-    executed = "\n".join([head, *[f"    {code}" for code, _ in body], ""])
+    blocks = _blocks(gen, fwd, bwd, updates, body)
+    escaping = {output.name} if return_output else set()
+    if kind == "rule" and type(optimizer).__module__ != "nn.optim":
+        escaping |= set(grad_names)  # (another rule may keep the gradient array it is given)
+    lines, buffers = lower(blocks, escaping, gen.names.fresh)
+    gen.namespace.update(buffers)
+    executed = "\n".join([head, *[f"    {code}" for code in lines], ""])
     title = entry.program.source.splitlines()[0].lstrip("# ")
     title = title.replace(" compiled by", " (a training step) compiled by")
     commented = [f"    {code}  # {c}" if c else f"    {code}" for code, c in body]
@@ -289,8 +306,35 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return
     namespace = dict(gen.namespace)
     exec(code, namespace)  # noqa: S102  (the generated step)
     program = StepProgram(source, executed, namespace["step"], updated, graded)
+    program.buffers, program.namespace = buffers, gen.namespace
     weakref.finalize(program, linecache.cache.pop, filename, None)
     return program
+
+
+def _blocks(gen: codegen.Generator, fwd: list[Any], bwd: list[Any], updates: list[Any],
+            body: list[Any]) -> list[Block]:
+    """The step's statements as ``buffers.Block``s: the out= forms the generator recorded attached,
+    the update section (an if/else) as one block."""
+    blocks: list[Block] = []
+    for lines, intos in ((fwd, gen.forward_into), (bwd, gen.backward_into)):
+        i = 0
+        while i < len(lines):
+            into = intos.get(i)
+            if into is None:
+                blocks.append(Block([lines[i][0]]))
+                i += 1
+                continue
+            end, name, shape, dtype, write = into
+            if lines is bwd:  # (a gradient's form also takes the name it binds)
+                write = (lambda w, n: lambda buf: w(buf, n))(write, name)
+            blocks.append(Block([code for code, _ in lines[i:end]], name, shape, dtype, write))
+            i = end
+        if lines is fwd:
+            blocks.append(Block([body[len(fwd)][0]]))  # the seed
+    if updates:
+        blocks.append(Block([code for code, _ in updates]))
+    blocks.append(Block([body[-1][0]]))  # the return
+    return blocks
 
 
 def compile_step(model: Any, loss_fn: Any, optimizer: Any, *, keep_grads: bool = False,

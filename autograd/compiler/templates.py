@@ -54,6 +54,18 @@ class Template:
     def grad_shape(self, s: Any, i: int) -> tuple[int, ...]:
         return s.in_shapes[i]
 
+    # Forms that write into a preallocated buffer (``out=``), for a training step's reused
+    # storage (``autograd.compiler.buffers``): the same numpy calls as ``forward``/``backward``,
+    # so the same bits. ``forward_into(s)`` returns ``write(buffer) -> lines`` that set ``s.out``
+    # to the buffer filled with the op's result; ``backward_into(s, g, i)`` returns
+    # ``write(buffer, name) -> lines`` that set ``name`` to input i's gradient. None: no such form.
+
+    def forward_into(self, s: Any) -> Any:
+        return None
+
+    def backward_into(self, s: Any, g: str, i: int) -> Any:
+        return None
+
 
 def _grads(s: Any, *exprs: str | None) -> list[str | None]:
     return [e if need else None for e, need in zip(exprs, s.need)]
@@ -66,12 +78,19 @@ class Binary(Template):
     """Broadcasting binary ops: every gradient has the output's shape before ``sum_to``."""
 
     scalar = True
+    ufunc = ""
+
+    def forward_into(self, s):
+        if not self.ufunc:
+            return None
+        return lambda buf: [f"{s.out} = np.{self.ufunc}({s.a}, {s.b}, out={buf})"]
 
     def grad_shape(self, s, i):
         return s.out_shape
 
 
 class Add(Binary):
+    ufunc = "add"
     ops, formula = (ew.Add,), "a + b"
 
     def forward(self, s):
@@ -82,6 +101,7 @@ class Add(Binary):
 
 
 class Sub(Binary):
+    ufunc = "subtract"
     ops, formula = (ew.Sub,), "a - b"
 
     def forward(self, s):
@@ -92,6 +112,7 @@ class Sub(Binary):
 
 
 class Mul(Binary):
+    ufunc = "multiply"
     ops, formula = (ew.Mul,), "a * b"
 
     def forward(self, s):
@@ -100,8 +121,13 @@ class Mul(Binary):
     def backward(self, s, g):
         return [], _grads(s, f"{g} * {s.b}", f"{g} * {s.a}")
 
+    def backward_into(self, s, g, i):
+        other = s.b if i == 0 else s.a
+        return lambda buf, name: [f"{name} = np.multiply({g}, {other}, out={buf})"]
+
 
 class Div(Binary):
+    ufunc = "true_divide"
     ops, formula = (ew.Div,), "a / b;  d/db = -(g/b)(a/b)"
 
     def forward(self, s):
@@ -184,12 +210,18 @@ class Unary(Template):
     def forward(self, s):
         return f"np.{self.numpy_fn}({s.a})"
 
+    def forward_into(self, s):
+        if not self.numpy_fn:
+            return None
+        return lambda buf: [f"{s.out} = np.{self.numpy_fn}({s.a}, out={buf})"]
+
     def sforward(self, s):
         return f"{self.math_fn}({s.a})"
 
 
 class Neg(Unary):
     ops, formula = (ew.Neg,), "-a"
+    numpy_fn = "negative"  # (-a is np.negative(a))
 
     def forward(self, s):
         return f"-{s.a}"
@@ -229,6 +261,9 @@ class Exp(Unary):
 
     def backward(self, s, g):
         return [], [f"{g} * {s.out}"]
+
+    def backward_into(self, s, g, i):
+        return lambda buf, name: [f"{name} = np.multiply({g}, {s.out}, out={buf})"]
 
 
 class Log(Unary):
@@ -281,6 +316,13 @@ class Tanh(Unary):
     def backward(self, s, g):
         return [], [f"{g} * (1 - {s.out} * {s.out})"]
 
+    def backward_into(self, s, g, i):
+        return lambda buf, name: [  # the same three operations as g * (1 - out * out)
+            f"{name} = np.multiply({s.out}, {s.out}, out={buf})",
+            f"np.subtract(1, {name}, out={name})",
+            f"np.multiply({g}, {name}, out={name})",
+        ]
+
 
 class Sigmoid(Unary):
     ops, formula, math_fn = (ew.Sigmoid,), "σ(a) = 1 / (1 + e^-a);  d/da = σ(1 - σ)", "sigmoid_f"
@@ -290,6 +332,12 @@ class Sigmoid(Unary):
 
     def backward(self, s, g):
         return [], [f"sigmoid_backward({g}, {s.out})"]
+
+    def forward_into(self, s):
+        return lambda buf: [f"{s.out} = sigmoid_into({s.a}, {buf})"]
+
+    def backward_into(self, s, g, i):
+        return lambda buf, name: [f"{name} = sigmoid_backward_into({g}, {s.out}, {buf})"]
 
     def sbackward(self, s, g):
         return [], [f"(1.0 - {s.out}) * {s.out} * {g}"]
@@ -316,6 +364,12 @@ class ReLU(Unary):
 
     def backward(self, s, g):
         return [], [f"{g} * ({s.out} != 0)"]
+
+    def forward_into(self, s):  # (relu on an array is np.maximum(a, 0))
+        return lambda buf: [f"{s.out} = np.maximum({s.a}, 0, out={buf})"]
+
+    def backward_into(self, s, g, i):
+        return lambda buf, name: [f"{name} = np.multiply({g}, {s.out} != 0, out={buf})"]
 
     def sforward(self, s):
         return f"0.0 if {s.a} <= 0.0 else {s.a}"
