@@ -5,7 +5,8 @@ Read in this order to see how backpropagation works:
 1. ``graph.py`` — an ``Op`` (forward and backward side by side), the clock that orders
    recorded ops, and ``Node`` (how a computed tensor was made: its ``grad_fn``);
 2. ``ops/`` — every primitive operation and its vector-Jacobian product;
-3. ``tensors.py`` — the Tensor, and ``_apply``, which runs an op and records it;
+3. ``tensors.py`` — the Tensor and ``apply``, which runs an op and records it (the rest of
+   the Tensor's methods: ``tensor_methods.py``, ``tensor_values.py``);
 4. ``engine.py`` — the backward pass: reverse topological order and the chain rule;
 5. ``api.py`` — the functions users call (``autograd.sin``, ``autograd.grad``, ``autograd.tensor``);
 6. ``grad_mode.py``, ``gradcheck.py``, ``functional.py`` (Jacobians, Hessians) — switches and checks.
@@ -18,12 +19,66 @@ Read in this order to see how backpropagation works:
 Tensor(12.)
 """
 
-from autograd import functional, numpy_protocol  # noqa: E402, F401  (numpy_protocol: np.sin(t))
-from autograd.api import *  # noqa: F403  (sin, cos, ..., grad, tensor, zeros, ...)
-from autograd.api import __all__ as _api_names
+from autograd import functional, numpy_protocol  # noqa: F401  (autograd.functional; np.sin(t))
+from autograd.api import (
+    abs,
+    add,
+    arange,
+    as_tensor,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    concat,
+    cos,
+    div,
+    exp,
+    expand,
+    flatten,
+    grad,
+    heaviside,
+    leaky_relu,
+    linear,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    ones,
+    ones_like,
+    pad,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    softmax_cross_entropy,
+    softplus,
+    split,
+    sqrt,
+    stack,
+    sub,
+    sum,
+    tanh,
+    tensor,
+    threshold,
+    transpose,
+    var,
+    where,
+    zeros,
+    zeros_like,
+)
 from autograd.engine import GraphFreedError, InPlaceModificationError
 from autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
+from autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from autograd.graph import Node, Op, current_scope, scope
 from autograd.tensors import ShapeError, Tensor
 
@@ -61,26 +116,27 @@ _SUBPACKAGES = ("viz", "compiler", "teaching")
 
 __all__ = [
     "__version__",
-    "Tensor",
-    "Op",
-    "Node",
-    "scope",
-    "current_scope",
-    "ShapeError",
-    "GraphFreedError",
-    "InPlaceModificationError",
-    "GradcheckError",
-    "no_grad",
-    "enable_grad",
-    "set_grad_enabled",
-    "is_grad_enabled",
-    "gradcheck",
-    "gradgradcheck",
-    "functional",
-    *_api_names,
-    *_DRAWING,
-    *_COMPILER,
-    *_TEACHING,
+    # the Tensor, ops and graph records
+    "Tensor", "Op", "Node", "scope", "current_scope",
+    # errors
+    "ShapeError", "GraphFreedError", "InPlaceModificationError", "GradcheckError",
+    # grad mode and checks
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck",
+    # the functional API (autograd/api.py)
+    "tensor", "as_tensor", "zeros", "ones", "zeros_like", "ones_like", "arange",
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "linear",
+    "exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "softplus",
+    "relu", "leaky_relu", "heaviside", "threshold", "clip", "clamp", "maximum", "minimum", "where",
+    "sum", "mean", "var", "max", "min", "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy",
+    "reshape", "transpose", "permute", "flatten", "broadcast_to", "expand", "split", "pad",
+    "concat", "cat", "stack",
+    "grad",
+    # loaded on first use: drawings, the compiled path, teaching tools
+    "draw", "save_graph", "backprop_frames", "save_backprop_html", "save_backprop_animation",
+    "save_backprop_pdf",
+    "compile", "compile_step", "CompileError",
+    "check_gradients", "GradientReport", "chain_rule_trace", "ChainRuleTrace", "stepper", "Stepper",
+    "worksheet", "Worksheet",
 ]
 
 

@@ -34,6 +34,7 @@ x 3.0 None []
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,7 @@ def reachable(roots: Iterable[Any]) -> tuple[list[Any], list[Any]]:
 def topological_order(roots: Iterable[Any]) -> list[Any]:
     """Reachable tensors, each before the tensors it was computed from (leaves last)."""
     computed, leaves = reachable(roots)
-    computed.sort(key=lambda tensor: tensor._clock, reverse=True)
+    computed.sort(key=attrgetter("_clock"), reverse=True)
     return computed + leaves
 
 
@@ -116,7 +117,7 @@ def backward_steps(
     retain_graph: bool = True,
     create_graph: bool = False,
     replay: bool = False,
-) -> Iterator[tuple[Any, Any, Op | None, tuple[Any, ...]]]:
+) -> Iterator[tuple[Any, Any, Op | None, Sequence[Any]]]:
     """Backpropagate ``root_grads`` from ``roots``: one step per tensor that receives a gradient.
 
     Each step is a tuple ``(tensor, grad, op, input_grads)``:
@@ -124,9 +125,9 @@ def backward_steps(
     * ``tensor``, visited once its gradient is complete, and ``grad``, that gradient
       (after the tensor's hooks);
     * ``op``, the op that made the tensor; None for a leaf, where the pass ends;
-    * ``input_grads``: for each input of ``op``, in argument order, the gradient this
-      step adds to it, already summed to the input's shape; None for an input that
-      needs no gradient. Empty for a leaf.
+    * ``input_grads``: a list with, for each input of ``op`` in argument order, the
+      gradient this step adds to it, already summed to the input's shape; None for an
+      input that needs no gradient. Empty for a leaf.
 
     Args:
         roots: output tensors to start from.
@@ -190,12 +191,12 @@ def backward_steps(
             if g is None or not input._requires_grad:
                 g = None
             else:
-                if getattr(g, "shape", None) != input.shape:  # broadcast in the forward pass
+                if getattr(g, "shape", None) != input._data.shape:  # broadcast in the forward pass
                     g = _fit(op, inputs, g, input)
                 grads[input] = grads[input] + g if input in grads else g
             input_grads.append(g)
 
-        yield tensor, grad, op, tuple(input_grads)
+        yield tensor, grad, op, input_grads
         # Marked after the caller has taken the step: a caller that stops here (autograd.grad,
         # once it has every gradient it asked for) leaves this node usable.
         if not (retain_graph or replay):

@@ -29,11 +29,10 @@ tensor. That gives two things:
   that is later than an op that used the tensor, that op's gradient would be
   computed from the wrong value, and the backward pass stops with an error instead.
 
-A tensor's ``grad_fn`` shows that record as a ``Node``. The record points from a
-result to its inputs and never back, so tensors form no reference cycles and a graph
-is freed as soon as its output is dropped. (The record lives in the tensor's own
-slots rather than in a separate object because recording an op is the hot path of
-every scalar graph: one object fewer per op is a fifth of its cost.)
+The record lives in the tensor's own slots (``_op``, ``_inputs``, ``_clock``,
+``_scope``); a tensor's ``grad_fn`` is a ``Node``, a read-only view of them made when it
+is first asked for. The record points from a result to its inputs and never back, so
+tensors form no reference cycles and a graph is freed as soon as its output is dropped.
 """
 
 from __future__ import annotations
@@ -182,7 +181,7 @@ def current_scope() -> tuple[str, ...] | None:
 
 
 class Node:
-    """How a computed tensor was made: its ``grad_fn``.
+    """How a computed tensor was made: its ``grad_fn``, a view of the record in the tensor's slots.
 
     Attributes:
         op: the Op that was applied.

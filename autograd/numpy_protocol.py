@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from autograd.ops import shape as sh
-from autograd.tensors import Tensor, _apply, _as_array, _lift, _tensor, _where
+from autograd.tensor_methods import as_array as _as_array
+from autograd.tensors import Tensor, _lift, _tensor, _where, apply
 
 _ABSENT: Any = getattr(np, "_NoValue", None)  # what numpy passes for a keyword left out
 
@@ -203,7 +204,7 @@ def _sequence(name: str, op_type: type) -> Callable:
         _no_out(name, out)
         if dtype is not None or casting != "same_kind":
             raise _refuse(name, "dtype" if dtype is not None else "casting", "convert the tensors first")
-        return _apply(op_type(axis), tuple(map(_tensor, arrays)))
+        return apply(op_type(axis), tuple(map(_tensor, arrays)))
 
     return call
 
