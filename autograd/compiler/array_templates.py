@@ -132,6 +132,15 @@ class SoftmaxCrossEntropy(Template):
         return [f"{s.out}, {probs} = softmax_cross_entropy({logits}, {target}, {s.attr('axis')}, "
                 f"{s.attr('reduction')})"]
 
+    into_extra = "softmax"  # (its out= form writes the softmax, of the logits' shape, into a buffer)
+
+    def forward_into(self, s):
+        logits, target = s.ins
+        probs = s.extra("softmax")
+        args = f"{target}, {s.attr('axis')}, {s.attr('reduction')}"
+        return lambda buf: [f"{probs} = {buf}",
+                            f"{s.out} = softmax_cross_entropy_into({logits}, {args}, {probs})"]
+
     def backward(self, s, g):
         target = s.ins[1]
         kernel = "softmax_cross_entropy_backward_" if s.gen.fused else "softmax_cross_entropy_backward"

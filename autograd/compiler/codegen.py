@@ -234,9 +234,11 @@ class Generator:
                 fwd += [(line, comment[0] + scope if i == main else "") for i, line in enumerate(code)]
             defined.append(step.out)
             defined += step.extras
-            write = template.forward_into(step) if self.buffered and _bufferable(node.out) else None
+            held = node.out if template.into_extra is None else node.inputs[0]  # what the buffer holds
+            write = template.forward_into(step) if self.buffered and _bufferable(held) else None
             if write is not None:
-                self.forward_into[start] = (len(fwd), step.out, node.out.shape, node.out.dtype, write)
+                name = step.out if template.into_extra is None else step.extra(template.into_extra)
+                self.forward_into[start] = (len(fwd), name, held.shape, held.dtype, write)
         bwd: list[tuple[str, str]] = []
         defined_set = set(defined)
         saved_set: set[str] = set()  # what the backwards that run read

@@ -177,6 +177,26 @@ def softmax_cross_entropy(logits: Any, target: Any, axis: int, reduction: str) -
     return (total_loss if reduction == "sum" else total_loss / losses.size), probs
 
 
+def softmax_cross_entropy_into(logits: Any, target: Any, axis: int, reduction: str, probs: np.ndarray) -> Any:
+    """``softmax_cross_entropy`` with the softmax written into ``probs`` (a buffer of the logits'
+    shape): the same calls on the same values (the target's entries are picked before the
+    exponential overwrites them), so the same bits. Returns the loss."""
+    classes = logits.shape[axis]
+    if target.ndim or not 0 <= target < classes:
+        check_targets(target, classes)
+    keep = logits.ndim > 1
+    np.subtract(logits, np.maximum.reduce(logits, axis=axis, keepdims=keep), out=probs)
+    picked = _at_target(probs, target, axis)  # (a copy: fancy indexing, or a numpy scalar)
+    np.exp(probs, out=probs)
+    total = np.add.reduce(probs, axis=axis, keepdims=keep)
+    losses = np.log(total.squeeze(axis) if keep else total) - picked
+    probs /= total
+    if reduction == "none" or losses.ndim == 0:
+        return losses
+    total_loss = np.add.reduce(losses, axis=None)
+    return total_loss if reduction == "sum" else total_loss / losses.size
+
+
 def softmax_cross_entropy_backward(g: Any, probs: Any, target: Any, axis: int, reduction: str) -> Any:
     """``SoftmaxCrossEntropy.backward``: (softmax − onehot) · g (÷ the count for "mean").
 
@@ -208,6 +228,8 @@ def as_int64(value: Any) -> Any:
     """A per-call integer input (a label, an index array) as numpy int64, as it was traced."""
     if type(value) is np.int64 or (type(value) is np.ndarray and value.dtype == np.int64):
         return value
+    if type(value) is int:  # a label: a numpy scalar (indexes as the 0-d array traced does, faster)
+        return np.int64(value)
     return np.asarray(value, dtype=np.int64)
 
 

@@ -31,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from autograd import grad_mode
 from autograd.compiler import codegen
 from autograd.compiler.api import CompiledFunction, Entry, _Stale
 from autograd.compiler.buffers import Block, lower
-from autograd.compiler.trace import CompileError, graph
+from autograd.compiler.trace import STATIC, CompileError, graph
+from autograd.graph import VersionCounter, tick_change
 from autograd.tensors import Tensor, traced_effects
 
 __all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
@@ -104,6 +106,7 @@ class CompiledStep:
         self.function.fn = step_loss
         self.programs: dict[Any, tuple[Entry, Any]] = {}
         self.last: tuple[Entry, Any] | None = None
+        self._fast: Any = None
 
     @property
     def source(self) -> str:
@@ -120,6 +123,14 @@ class CompiledStep:
         self.last = self.programs[key]
 
     def __call__(self, inputs: Any, target: Any) -> float:
+        fast = self._fast
+        if fast is not None:  # the latest version's own caller: its guards written out
+            loss = fast(inputs, target)
+            if loss is not _MISS:
+                return loss
+        return self._call(inputs, target)
+
+    def _call(self, inputs: Any, target: Any) -> float:
         function = self.function
         values = (inputs, target)
         key = function._key(values, {})
@@ -136,7 +147,9 @@ class CompiledStep:
                 function.cache.pop(key, None)
                 continue
             self.last = compiled
+            self._fast = getattr(compiled[1], "fast", None)
             return loss
+        self._fast = None
         return self._eager(inputs, target)
 
     def _eager(self, inputs: Any, target: Any) -> Any:
@@ -167,8 +180,7 @@ class CompiledStep:
         if entry.held:
             extras += entry.held_datas()
         result = program.step(*datas, *extras, self.optimizer.state)
-        for p in program.updated:
-            p._bump_version()
+        bump_versions(program.updated)
         if not (self.keep_grads or self.return_output):
             return float(result)
         loss, grads, output = result
@@ -187,8 +199,10 @@ class CompiledStep:
         if self.return_output:
             output = self._output_value(entry)
         self._traced.clear()
-        return entry, build_step(entry, self.optimizer, self.kind, self.keep_grads, self.return_output,
-                                 output)
+        program = build_step(entry, self.optimizer, self.kind, self.keep_grads, self.return_output, output)
+        if not (self.keep_grads or self.return_output):
+            program.fast = fast_caller(entry, program, self.optimizer)
+        return entry, program
 
     def _output_value(self, entry: Entry) -> Any:
         """The plan's value of ``model(inputs)`` (from the first trace: its graph's node order)."""
@@ -309,6 +323,73 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return
     program.buffers, program.namespace = buffers, gen.namespace
     weakref.finalize(program, linecache.cache.pop, filename, None)
     return program
+
+
+class _Miss:
+    """What a fast caller returns when its guards fail: the ordinary path then decides."""
+
+
+_MISS = _Miss()
+
+
+def bump_versions(tensors: list[Tensor]) -> None:
+    """``bump_version()`` on each tensor, as ``opt.step()`` bumps them, with one clock tick for all
+    (an in-place change only needs to be later than every op that used the old value)."""
+    tick = tick_change()
+    for t in tensors:
+        counter = t._versions
+        if type(counter) is VersionCounter:
+            counter.version += 1
+            counter.changed_at = tick
+        else:  # (no counter yet: the tensor makes one)
+            t.bump_version()
+
+
+def fast_caller(entry: Entry, program: StepProgram, optimizer: Any) -> Any:
+    """One version's whole call as generated code: the signature and guards of ``CompiledStep``
+    written out for this version's arguments, the step, the version bumps, ``float(loss)``.
+
+    Returns ``_MISS`` wherever ``CompiledStep._call`` would do more than run this version
+    (another signature, a guard to check, a parameter's array replaced); None (no fast caller)
+    for arguments it does not write out (static ones, held tensors).
+    """
+    if entry.held or any(a.kind == STATIC or not isinstance(a.position, int) for a in entry.args):
+        return None
+    names = ["inputs", "target"]
+    checks, passed = [], {}
+    namespace: dict[str, Any] = {"MISS": _MISS, "grad_mode": grad_mode.state, "entry": entry,
+                                 "step": program.step, "state": optimizer.state, "bump": bump_versions,
+                                 "updated": program.updated, "Stale": _Stale}
+    for j, arg in enumerate(entry.args):
+        name = names[j]
+        namespace[f"type{j}"] = arg.user_type
+        checks.append(f"type({name}) is type{j}")
+        data = name
+        if arg.is_tensor:
+            data = f"{name}._data"
+            checks.append(f"{name}._requires_grad is {arg.requires_grad}")
+        if arg.is_tensor or arg.user_type is np.ndarray:
+            namespace[f"dtype{j}"] = arg.dtype
+            checks += [f"{data}.shape == {arg.shape!r}",
+                       f"({data}.dtype is dtype{j} or {data}.dtype == dtype{j})"]
+        passed[j] = data
+    lines = [f"def fast({', '.join(names)}):",
+             f"    if not ({' and '.join(checks)} and grad_mode.enabled):", "        return MISS"]
+    if entry.modules or entry.buffers or entry.constants:
+        lines += ["    try:", "        entry.guard()", "    except Stale:", "        return MISS"]
+    fixed = [f"p{i}" for i in range(len(entry.fixed))]
+    namespace.update({f"p{i}": t for i, t in enumerate(entry.fixed)})
+    datas = [f"d{i}" for i in range(len(fixed))]
+    if fixed:
+        lines.append(f"    {', '.join(datas)}{',' if len(datas) == 1 else ''} = "
+                     f"{', '.join(f'{p}._data' for p in fixed)}")
+        same = " or ".join(f"{d} is not last[{i}]" for i, d in enumerate(datas))
+        lines += ["    last = entry.last_datas", f"    if last is None or {same}:", "        return MISS"]
+    arguments = datas + [passed[i] for i in entry.tensor_args] + [passed[i] for i in entry.extra_args]
+    lines += [f"    loss = step({', '.join(arguments + ['state'])})", "    bump(updated)",
+              "    return float(loss)"]
+    exec(builtins.compile("\n".join(lines) + "\n", f"<fast caller {id(program):x}>", "exec"), namespace)  # noqa: S102
+    return namespace["fast"]
 
 
 def _blocks(gen: codegen.Generator, fwd: list[Any], bwd: list[Any], updates: list[Any],

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from autograd.ops import elementwise as ew
+from autograd.ops.elementwise import _EXP_OVERFLOW
 
 
 class Template:
@@ -59,6 +60,8 @@ class Template:
     # so the same bits. ``forward_into(s)`` returns ``write(buffer) -> lines`` that set ``s.out``
     # to the buffer filled with the op's result; ``backward_into(s, g, i)`` returns
     # ``write(buffer, name) -> lines`` that set ``name`` to input i's gradient. None: no such form.
+
+    into_extra: str | None = None  # the buffer holds this extra (of input 0's shape), not s.out
 
     def forward_into(self, s: Any) -> Any:
         return None
@@ -334,7 +337,18 @@ class Sigmoid(Unary):
         return [], [f"sigmoid_backward({g}, {s.out})"]
 
     def forward_into(self, s):
-        return lambda buf: [f"{s.out} = sigmoid_into({s.a}, {buf})"]
+        limit = _EXP_OVERFLOW.get(s.out_dtype)
+        if limit is None:
+            return lambda buf: [f"{s.out} = sigmoid_into({s.a}, {buf})"]
+        return lambda buf: [  # sigmoid_into written out (a call fewer on the hot path)
+            f"if np.minimum.reduce({s.a}, axis=None) > {-limit!r}:  # e^-a cannot overflow",
+            f"    {s.out} = np.negative({s.a}, out={buf})",
+            f"    np.exp({s.out}, out={s.out})",
+            f"    {s.out} += 1.0",
+            f"    np.reciprocal({s.out}, out={s.out})",
+            "else:",
+            f"    {s.out} = sigmoid_into({s.a}, {buf})",
+        ]
 
     def backward_into(self, s, g, i):
         return lambda buf, name: [f"{name} = sigmoid_backward_into({g}, {s.out}, {buf})"]
