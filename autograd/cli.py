@@ -58,15 +58,13 @@ from autograd.expression import (
     CONSTANTS,
     FUNCTIONS,
     MAX_VARIABLES,
-    RELU_AT_ZERO,
     UsageError,
     column_of,
-    evaluate,
-    non_finite,
     normalize_name,
     parse_assignment,
     parse_expression,
 )
+from autograd.expression_evaluation import RELU_AT_ZERO, evaluate, non_finite
 from autograd.files import write_files_atomically
 from autograd.teaching.commands import add_teaching_commands, command_check, command_trace
 from autograd.teaching.worksheet import add_worksheet_command

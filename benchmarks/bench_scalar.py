@@ -28,26 +28,26 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import hashlib
 import io
 import math
 import platform
 import pstats
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import code_fingerprint, load, version  # noqa: E402  (shared with the other benchmarks)
 
 try:
     from micrograd.engine import Value
@@ -355,12 +355,6 @@ def print_table(results: dict[str, Timings], engines: list[Engine], nodes: int,
 
 
 def versions() -> None:
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
     print(f"python {platform.python_version()} ({platform.python_implementation()}) on "
           f"{platform.platform()}, {platform.machine()}")
     print(f"numpy {np.__version__}; chainrule {version('chainrule')}; "
@@ -368,27 +362,7 @@ def versions() -> None:
           + (f" (threads={torch.get_num_threads()})" if torch else ""))
     print(f"chainrule code: {code_fingerprint()}")
     print(f"perf_counter resolution {time.get_clock_info('perf_counter').resolution:.0e} s; "
-          f"gc enabled during timing: {gc.isenabled()}")
-
-
-def code_fingerprint() -> str:
-    """Which chainrule code was measured: git HEAD, dirty flag, and a hash of autograd/*.py."""
-    import autograd
-
-    package = Path(autograd.__file__).parent
-    digest = hashlib.sha1()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=package, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=package,
-                               text=True, capture_output=True, check=True).stdout.strip()
-        git = f"git {head}{' + uncommitted changes in autograd/' if dirty else ''}"
-    except (OSError, subprocess.CalledProcessError):
-        git = "not a git checkout"
-    return f"{git}; autograd/*.py sha1 {digest.hexdigest()[:12]}"
+          f"gc enabled during timing: {gc.isenabled()}; {load()}")
 
 
 def profile_chainrule(problem: tuple, top: int = 15) -> None:
@@ -470,7 +444,7 @@ def main() -> None:
     print_table(results, chain_engines, chain_nodes, forward_only)
 
     if code_fingerprint() != fingerprint:
-        print(f"\nWARNING: autograd/ changed during the run (now {code_fingerprint()}); "
+        print(f"\nWARNING: autograd/ or nn/ changed during the run (now {code_fingerprint()}); "
               "the numbers may mix two versions of the engine")
 
     if args.profile:

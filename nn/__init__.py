@@ -2,7 +2,7 @@
 
 * ``Module``, ``Parameter`` (``nn.module``): parameters, buffers, state dicts;
 * layers (``nn.layers``): ``Linear``, ``Sequential``, ``MLP``, activations,
-  ``BatchNorm1d``, ``Dropout``, ``RNNCell``, ``RNN``, ``Embedding``;
+  ``Dropout``, ``RNNCell``, ``RNN``, ``Embedding``; ``BatchNorm1d`` (``nn.batchnorm``);
 * losses: functions in ``nn.functional`` and modules here (``CrossEntropyLoss``, ...);
 * ``nn.init``, ``nn.optim``, ``nn.data``, ``nn.train``; ``nn.save`` / ``nn.load``
   (``nn.LoadError`` when ``load`` refuses a file);
@@ -20,10 +20,10 @@ Names follow PyTorch so habits carry over.
 
 from autograd.compiler import compile_step
 from nn import data, functional, init, optim, train
+from nn.batchnorm import BatchNorm1d
 from nn.layers import (
     MLP,
     RNN,
-    BatchNorm1d,
     Dropout,
     Embedding,
     Identity,

@@ -20,7 +20,7 @@ import time
 import pytest
 
 import autograd.cli
-from autograd import expression
+from autograd import expression, expression_evaluation
 from autograd.cli import main
 
 HAVE_DOT = shutil.which("dot") is not None
@@ -115,7 +115,7 @@ def test_the_deepest_allowed_chain_is_computed():
     from autograd import Tensor
 
     x = Tensor(1.0, requires_grad=True)
-    result = expression.evaluate(tree, {"x": x}, text)
+    result = expression_evaluation.evaluate(tree, {"x": x}, text)
     result.backward()
     assert result.item() == expression.MAX_DEPTH and x.grad.item() == expression.MAX_DEPTH
     with pytest.raises(expression.UsageError, match="nested too deeply"):

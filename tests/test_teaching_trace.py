@@ -29,9 +29,9 @@ from autograd.teaching.formula import (
     is_sentence,
     names_in,
     parse,
-    render,
     substitute,
 )
+from autograd.teaching.formula_text import render
 from autograd.teaching.replay import input_names, op_constants, rule_entry
 from autograd.viz.demo import dag_homework
 

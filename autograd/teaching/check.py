@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.teaching.formula import render
+from autograd.teaching.formula_text import render
 from autograd.teaching.replay import CONVENTIONS, Replay, forward_formula, replay
 from autograd.teaching.trace import edge_texts
 from autograd.tensors import Tensor

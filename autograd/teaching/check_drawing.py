@@ -23,7 +23,7 @@ from typing import Any
 
 import graphviz
 
-from autograd.viz.drawing import FONT, Drawer, Options
+from autograd.viz.digraph import FONT, Drawer, Options
 from autograd.viz.graph import stored_array
 from autograd.viz.labels import format_index, format_number, format_shape, html_text, summarize
 

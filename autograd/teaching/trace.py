@@ -47,15 +47,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.teaching.formula import (
-    FormulaError,
-    is_sentence,
-    latex_text,
-    names_in,
-    parse,
-    render,
-    render_sentence,
-)
+from autograd.teaching.formula import FormulaError, is_sentence, names_in, parse
+from autograd.teaching.formula_text import latex_text, render, render_sentence
 from autograd.teaching.replay import Edge, Replay, forward_formula, input_names, op_constants, replay
 from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array

@@ -40,7 +40,6 @@ True
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shlex
@@ -52,12 +51,15 @@ from typing import Any
 
 import numpy as np
 
-from autograd.expression import UsageError, evaluate, parse_expression
+from autograd.expression import UsageError, parse_expression
+from autograd.expression_evaluation import evaluate
 from autograd.teaching.replay import CONVENTIONS, Replay, replay
 from autograd.teaching.trace import ChainRuleTrace
 from autograd.teaching.worksheet_bugs import MISTAKES, Bug, make_bug
+from autograd.teaching.worksheet_files import check_folder, save_files, worksheet_files
 from autograd.tensors import Tensor
 from autograd.viz.graph import stored_array
+from autograd.viz.render import RenderError
 
 __all__ = ["worksheet", "Worksheet", "Question", "Bug", "OPS", "MISTAKES", "add_worksheet_command",
            "command_worksheet"]
@@ -254,14 +256,10 @@ class Worksheet:
 
     def files(self) -> list[tuple[str, bytes]]:
         """Every file of the worksheet as (path relative to its folder, bytes), made in memory."""
-        from autograd.teaching.worksheet_files import worksheet_files
-
         return worksheet_files(self)
 
     def save(self, folder: str | os.PathLike) -> list[Path]:
         """Write the files into ``folder`` (made if missing): all of them or, on a failure, none."""
-        from autograd.teaching.worksheet_files import save_files
-
         return save_files(Path(folder), self.files())
 
     def command(self) -> str:
@@ -448,8 +446,6 @@ def add_worksheet_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def command_worksheet(arguments: argparse.Namespace) -> int:
     """Make and write the worksheet; 0, or 2 after one line on standard error (nothing written)."""
-    from autograd.teaching.worksheet_files import check_folder
-    from autograd.viz.render import RenderError
 
     try:
         check_folder(Path(arguments.output))
@@ -484,14 +480,3 @@ def _stale_files(folder: Path, written: Sequence[Path]) -> list[str]:
             stale += sorted(f"{sub}/{p.name}" for p in (folder / sub).iterdir()
                             if re.fullmatch(pattern, p.name) and p.resolve() not in kept)
     return stale
-
-
-def worksheet_settings_json(sheet: Worksheet) -> bytes:
-    """``worksheet.json``: the settings, and each question's expression, point and kind."""
-    data = {"settings": sheet.settings,
-            "questions": [{"number": q.number, "kind": q.kind, "expression": q.expression,
-                           "at": q.at_arguments(), "command": q.command(),
-                           **({"key": f"key/q{q.number:02d}.json"} if q.kind == "gradients" else
-                              {"wrong_line": q.bug.line if q.bug else None})}
-                          for q in sheet.questions]}
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -303,8 +303,6 @@ def page(title: str, blocks: list[Block]) -> str:
 
 def worksheet_files(sheet: Worksheet) -> list[tuple[str, bytes]]:
     """Every file, in memory: (path relative to the worksheet's folder, bytes)."""
-    from autograd.teaching.worksheet import worksheet_settings_json
-
     figures: dict[str, bytes] = {}
     keys: list[tuple[str, bytes]] = []
     for question in sheet.questions:
@@ -361,3 +359,14 @@ def save_files(folder: Path, files: list[tuple[str, bytes]]) -> list[Path]:
             with contextlib.suppress(OSError):
                 path.rmdir()
         raise
+
+
+def worksheet_settings_json(sheet: Worksheet) -> bytes:
+    """``worksheet.json``: the settings, and each question's expression, point and kind."""
+    data = {"settings": sheet.settings,
+            "questions": [{"number": q.number, "kind": q.kind, "expression": q.expression,
+                           "at": q.at_arguments(), "command": q.command(),
+                           **({"key": f"key/q{q.number:02d}.json"} if q.kind == "gradients" else
+                              {"wrong_line": q.bug.line if q.bug else None})}
+                          for q in sheet.questions]}
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -36,7 +36,6 @@ import numpy as np
 
 from autograd.files import write_atomically
 from autograd.tensors import Tensor
-from autograd.viz.drawing import Options
 from autograd.viz.render import render
 from autograd.viz.renderers import (
     INSTALL_HINT,
@@ -45,7 +44,7 @@ from autograd.viz.renderers import (
     dot_available,
     layout,
 )
-from autograd.viz.stepper import Frame, story
+from autograd.viz.stepper import Frame, story, story_options
 
 ANIMATION_FORMATS = {".gif": "GIF", ".png": "PNG", ".apng": "PNG"}
 SCREEN_DPI = 96  # the most an animation is drawn at: 12 pt text is 16 pixels high
@@ -60,20 +59,14 @@ def save_backprop_animation(
     *,
     seconds_per_step: float = 1.0,
     max_width: int = 1280,
-    names: bool = True,
-    shapes: bool = True,
-    rankdir: str = "LR",
-    legend: bool = True,
-    clusters: bool = True,
-    max_nodes: int = 200,
-    style: str = "screen",
+    **draw_options: Any,
 ) -> Path:
     """Write backpropagation from ``root`` as an animation: ``.gif``, or ``.png``/``.apng``.
 
     One frame per step of the stepper (``backprop_frames``), all in one layout, each
     shown for ``seconds_per_step`` (the last one three times as long), looping. The
-    image is at most ``max_width`` pixels wide. The other options are ``draw``'s
-    (``style="print"`` for greyscale). Written atomically; returns the path.
+    image is at most ``max_width`` pixels wide. ``draw_options`` are ``draw``'s, all but
+    ``show`` (``style="print"`` for greyscale). Written atomically; returns the path.
 
     Raises:
         ValueError: an extension other than .gif, .png, .apng; a bad option; a graph
@@ -97,8 +90,7 @@ def save_backprop_animation(
         raise ValueError(f"seconds_per_step must be a number from 0.01 to 600, not {seconds_per_step!r}")
     if not isinstance(max_width, int) or max_width < 100:
         raise ValueError(f"max_width must be an integer of at least 100 (pixels), not {max_width!r}")
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
-    options.check()
+    options = story_options(draw_options)
     image_module = _pillow()
     _need_dot("an animation's frames are pictures drawn")
     frames = story(root, options, captions_in_graph=True)
@@ -115,19 +107,13 @@ def save_backprop_pdf(
     path: str | os.PathLike,
     *,
     title: str | None = None,
-    names: bool = True,
-    shapes: bool = True,
-    rankdir: str = "LR",
-    legend: bool = True,
-    clusters: bool = True,
-    max_nodes: int = 200,
-    style: str = "screen",
+    **draw_options: Any,
 ) -> Path:
     """Write backpropagation from ``root`` as a PDF with one page per stepper frame.
 
     The pages are vector drawings of one size, in one layout (print them, or show them
     as slides), with a bookmark per step and ``title`` in the document's properties.
-    ``style="print"`` makes greyscale handouts; the other options are ``draw``'s.
+    ``draw_options`` are ``draw``'s, all but ``show`` (``style="print"``: greyscale handouts).
     Written atomically; returns the path.
 
     Raises:
@@ -144,8 +130,7 @@ def save_backprop_pdf(
     """
     if Path(path).suffix.lower() != ".pdf":
         raise ValueError(f"the file name must end in .pdf, not {Path(path).name!r}")
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
-    options.check()
+    options = story_options(draw_options)
     try:
         import pypdf
     except ImportError:

@@ -43,7 +43,7 @@ import numpy as np
 
 from autograd.files import write_atomically
 from autograd.tensors import Tensor
-from autograd.viz.drawing import CAPTION_POINTS, CURRENT_COLOUR, Drawer, Options, Overlay
+from autograd.viz.digraph import CAPTION_POINTS, Drawer, Options, Overlay
 from autograd.viz.graph import BackwardStep, GraphView, backward_steps, stored_array
 from autograd.viz.labels import format_number, format_shape, largest_magnitude, op_symbol_for, summarize
 from autograd.viz.render import render
@@ -91,14 +91,7 @@ class Frame:
 
 def backprop_frames(
     root: Tensor,
-    *,
-    names: bool = True,
-    shapes: bool = True,
-    rankdir: str = "LR",
-    legend: bool = True,
-    clusters: bool = True,
-    max_nodes: int = 200,
-    style: str = "screen",
+    **draw_options: Any,
 ) -> Iterator[graphviz.Digraph]:
     """Yield one ``graphviz.Digraph`` per step of backpropagation from ``root``.
 
@@ -107,8 +100,8 @@ def backprop_frames(
     caption is written above its drawing, in a box of the same size in every frame,
     and every node keeps its size: all frames have one layout, so nothing moves from
     one to the next (an animation or a slide sequence can be made from them). The
-    graph must fit in ``max_nodes`` nodes (a story is for small graphs); the other
-    options are ``draw``'s (``style="print"`` for greyscale handouts).
+    graph must fit in ``max_nodes`` nodes (a story is for small graphs); ``draw_options``
+    are ``draw``'s, all but ``show`` (``style="print"`` for greyscale handouts).
 
     >>> import autograd
     >>> w = autograd.Tensor(2.0, requires_grad=True, name="w")
@@ -116,8 +109,7 @@ def backprop_frames(
     >>> "Start" in next(frames).source
     True
     """
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
-    for frame in story(root, options, captions_in_graph=True):
+    for frame in story(root, story_options(draw_options), captions_in_graph=True):
         yield frame.graph
 
 
@@ -126,13 +118,7 @@ def save_backprop_html(
     path: str | os.PathLike,
     *,
     title: str | None = None,
-    names: bool = True,
-    shapes: bool = True,
-    rankdir: str = "LR",
-    legend: bool = True,
-    clusters: bool = True,
-    max_nodes: int = 200,
-    style: str = "screen",
+    **draw_options: Any,
 ) -> Path:
     """Write one self-contained HTML page that steps through backpropagation from ``root``.
 
@@ -140,6 +126,7 @@ def save_backprop_html(
     play buttons (the arrow keys work too). It loads nothing from the network, so it
     can be mailed, put on a course site, or opened offline. Rendering needs Graphviz
     (or the ``render`` extra); the file is written atomically. Returns the path.
+    ``draw_options`` are ``draw``'s, all but ``show`` (see ``backprop_frames``).
 
     >>> import autograd, os, tempfile
     >>> x = autograd.Tensor(0.5, requires_grad=True, name="x")
@@ -147,10 +134,19 @@ def save_backprop_html(
     >>> autograd.save_backprop_html(x.exp(), target).name  # doctest: +SKIP
     'steps.html'
     """
-    options = Options("both", names, shapes, rankdir, max_nodes, legend, clusters, style)
+    options = story_options(draw_options)
     if title is None:
         title = f"Backpropagation, step by step: {GraphView([root]).name(root)}"
     return write_atomically(path, backprop_page(root, title, options))
+
+
+def story_options(draw_options: dict[str, Any]) -> Options:
+    """``draw``'s keyword options for a story, checked: all but ``show`` (a story shows both)."""
+    if "show" in draw_options:
+        raise TypeError("a backpropagation story shows values and gradients: it takes no show= option")
+    options = Options("both", **draw_options)
+    options.check()
+    return options
 
 
 def backprop_page(root: Tensor, title: str, options: Options) -> bytes:
@@ -345,7 +341,7 @@ _NOISE = re.compile(r"<!--.*?-->\n?|<title>[^<]*</title>\n?", re.S)
 _SVG_ID = re.compile(r'\bid="([^"]*)"')
 
 
-def html_page(title: str, captions: list[str], svgs: list[str], current: str = CURRENT_COLOUR) -> str:
+def html_page(title: str, captions: list[str], svgs: list[str], current: str = SCREEN.current) -> str:
     """A self-contained page: every frame inline, a slider and buttons, no network.
 
     Without JavaScript the frames simply follow one another down the page.

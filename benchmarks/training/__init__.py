@@ -1,0 +1,1 @@
+"""The training benchmark's pieces: see ``benchmarks/bench_training.py``."""
