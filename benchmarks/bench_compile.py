@@ -8,10 +8,11 @@ Run from the repository root::
 
 Three workloads (the first two are bench_training.py's, with its hand-written numpy floors):
 
-(1) seed 001's per-example SGD: 128-50-10, sigmoid, softmax cross-entropy, plain SGD lr 0.1,
-    one 1-d example per step, 9,000 examples;
-(2) seed 002's minibatch MLP 784-64-64-32-10, sigmoid, batch 100, SGD momentum 0.9, float64
-    and float32;
+(1) CMU 10-601 homework 5's per-example SGD (the OCR network, as in CMU 10-315 homework 2):
+    128-50-10, sigmoid, softmax cross-entropy, plain SGD lr 0.1, one 1-d example per step,
+    9,000 examples;
+(2) CMU 11-785 homework 1's minibatch MLP 784-64-64-32-10, sigmoid, batch 100, SGD momentum
+    0.9, float64 and float32;
 (3) a micrograd-style scalar MLP 4-16-16-1 (ReLU, squared error, 14 samples: bench_scalar.py's
     graph (a), ~9,900 nodes of 0-d tensors), 20 steps of gradient descent.
 
