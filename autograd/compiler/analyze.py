@@ -15,7 +15,8 @@ leaf of the graph is one of:
 Anything else changed when the inputs and parameters did, although it is not an argument:
 it was computed outside the graph, or drawn at random, and the compiled code would freeze
 it. That is a ``CompileError``, never a silently wrong result. The op parameters that may
-hold per-call arrays (an index, a cross-entropy target) are resolved the same way.
+hold per-call arrays (an index) are resolved the same way; a per-call value that is an op
+input (a cross-entropy target) is a leaf like any other.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ parameters rendered as code (``attr``/``subscript``).
   un-broadcast, emitted only where it differs from the input's shape).
 
 ``static`` names the op attributes that must be equal between two traces (axes, shapes,
-exponents); ``dynamic`` those that may hold per-call arrays (an index, a target);
+exponents); ``dynamic`` those that may hold per-call arrays (an index);
 ``ignored`` those that are caches, not parameters. An op type without a template cannot
 be compiled (``CompileError``). This module holds the base class and the elementwise
 ops; ``array_templates`` the reductions, shape ops and matrix products.
