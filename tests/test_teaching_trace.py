@@ -19,9 +19,11 @@ import autograd
 from autograd import Tensor
 from autograd.graph import Op
 from autograd.ops import elementwise as ew
+from autograd.ops import linear as lin
 from autograd.ops import matmul as mm
 from autograd.ops import reduce as rd
 from autograd.ops import shape as sh
+from autograd.ops import softmax as sm
 from autograd.teaching import ChainRuleTrace, chain_rule_trace
 from autograd.teaching.formula import (
     FormulaError,
@@ -77,16 +79,16 @@ FORMULA_CASES = [
     (ew.Where(), [np.array([True, False, True]), signed(3), signed(3)]),
     (ew.Cast(np.float32), [signed(3)]),
     (mm.MatMul(), [signed(3, 4), signed(4, 2)]),
-    (mm.Linear(), [signed(5, 4), signed(3, 4), signed(3)]),
+    (lin.Linear(), [signed(5, 4), signed(3, 4), signed(3)]),
     (rd.LogSumExp(), [signed(3, 4)]),
     (rd.LogSumExp(axis=1, keepdims=True), [signed(3, 4)]),
-    (rd.Softmax(axis=1), [signed(3, 4)]),
-    (rd.LogSoftmax(axis=0), [signed(3, 4)]),
+    (sm.Softmax(axis=1), [signed(3, 4)]),
+    (sm.LogSoftmax(axis=0), [signed(3, 4)]),
 ]
 
 
 def op_classes():
-    for module in (ew, rd, mm, sh):
+    for module in (ew, rd, mm, sh, lin, sm):
         for name, value in vars(module).items():
             if isinstance(value, type) and issubclass(value, Op) and value.__module__ == module.__name__:
                 if not name.startswith("_"):

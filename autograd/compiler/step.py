@@ -17,7 +17,7 @@ step; hyper-parameters are read at each call (a scheduler changing ``lr`` takes 
 parameter versions are bumped as ``opt.step()`` bumps them. ``keep_grads=True`` also leaves
 each step's gradient in ``.grad`` (for logging; clip before the update needs eager code).
 
-The updates are ``sgd_update`` (``nn.optim.SGD.step``'s rule, written out) and, for the
+The updates are ``sgd_update`` (``nn.optim.SGD._update``'s rule, written out) and, for the
 optimisers with a per-parameter rule (Adam, AdamW, RMSprop), that rule itself
 (``opt._update``). Tracing, guards and checks are ``compile``'s (see ``api.py``).
 """
@@ -43,7 +43,7 @@ __all__ = ["compile_step", "CompiledStep", "sgd_update", "rule_update"]
 
 
 def sgd_update(param: np.ndarray, grad: Any, group: dict[str, Any], states: dict[int, Any], key: int) -> None:
-    """``nn.optim.SGD.step`` for one parameter's data, in place (``.grad`` keeps the parameter's dtype).
+    """``nn.optim.SGD._update`` for one parameter's data, in place (``.grad`` keeps the parameter's dtype).
 
     p ← p − lr·g; with momentum μ: b ← μ b + (1 − dampening) g (b = g at first), p ← p − lr·b
     (or p − lr·(g + μ b) with Nesterov); weight decay adds λ p to g first.
@@ -286,10 +286,10 @@ def build_step(entry: Entry, optimizer: Any, kind: str, keep_grads: bool, return
             updates.append((f"if not ({group}['momentum'] or {group}['weight_decay']):",
                              "plain SGD: p.sub_(g, alpha=lr), in place"))
             updates += [(f"    {v.name} -= {g} * {lr}", "") for v, g, _, _ in members]
-            updates.append(("else:", "with momentum or weight decay: nn.optim.SGD.step's rule"))
+            updates.append(("else:", "with momentum or weight decay: nn.optim.SGD._update's rule"))
             updates += [(f"    sgd_update({v.name}, {g}, {group}, state, {k})", "") for v, g, k, _ in members]
         elif kind == "sgd":
-            updates += [(f"sgd_update({v.name}, {g}, {group}, state, {k})", "nn.optim.SGD.step's rule")
+            updates += [(f"sgd_update({v.name}, {g}, {group}, state, {k})", "nn.optim.SGD._update's rule")
                         for v, g, k, _ in members]
         else:
             rule = f"{type(optimizer).__name__}._update"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.graph import Op
-from autograd.ops.linear import Linear  # noqa: F401  (its old home: mm.Linear still works)
 
 
 class MatMul(Op):

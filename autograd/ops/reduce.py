@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.graph import Op
-from autograd.ops.softmax import LogSoftmax, Softmax  # noqa: F401  (tensors.py's red.Softmax)
 
 AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions from numpy 1.25 on
 
