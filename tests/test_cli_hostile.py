@@ -96,7 +96,8 @@ def test_a_100_kb_expression_is_checked_and_computed_in_seconds(folder, capsys):
         ("x**" * 33_333 + "x", "nested too deeply"),
         ("x" * 100_001, "100,001 characters long"),
         (blocks_of_sums(200_000), "characters long; the most is 100,000"),
-        ("x = " + "+".join(["x"] * 5000), "not a valid expression"),  # too deep to say it is a statement
+        # Python 3.11 and 3.12 cannot parse it (too deep to say it is a statement); 3.10 and 3.13 can
+        ("x = " + "+".join(["x"] * 5000), "not a valid expression|a statement is not allowed"),
     ],
 )
 def test_huge_or_deep_expressions_are_refused_quickly_in_one_line(folder, capsys, text, fragment):
@@ -104,7 +105,8 @@ def test_huge_or_deep_expressions_are_refused_quickly_in_one_line(folder, capsys
     status, _, err = run(capsys, "draw", text, "--at", "x=1", "-o", "g.dot")
     elapsed = time.perf_counter() - start
     print(f"{len(text):,} characters refused in {elapsed:.3f} s: {err.strip()[:80]}")
-    assert_one_line_error(status, err, fragment)
+    assert_one_line_error(status, err)
+    assert any(words in err for words in fragment.split("|")), (fragment, err)
     assert elapsed < 10
     assert files_in(folder) == []
 

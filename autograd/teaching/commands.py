@@ -148,7 +148,11 @@ def _read_answers(source: str) -> dict[str, object]:
     if not answers:
         raise UsageError(f"{where}: there are no answers in the file")
     for name, value in answers.items():
-        if not _is_numbers(value):
+        try:
+            numbers = _is_numbers(value)
+        except RecursionError:  # Python 3.13's json reads deeper lists than _is_numbers can walk
+            raise UsageError(f"{where}: the JSON is nested too deeply") from None
+        if not numbers:
             raise UsageError(f"{where}: the answer for {name} must be a number or a list of numbers")
     return answers
 
