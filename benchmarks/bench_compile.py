@@ -96,28 +96,9 @@ class CompiledTrainer(bt.ChainruleTrainer):
     def compile_seconds(self) -> float:
         return self.loss_fn.last.compile_seconds
 
-    def epoch(self, data: list, losses: list[float] | None = None) -> None:
-        loss_fn = self.loss_fn
-        if self.manual:
-            params, lr = self.params, self.lr
-            for x, y in data:
-                loss = loss_fn(x, y)
-                for p in params:
-                    p.grad = None
-                loss.backward()
-                for p in params:
-                    p.data -= lr * p.grad.data
-                if losses is not None:
-                    losses.append(loss.item())
-            return
-        opt = self.opt
-        for x, y in data:
-            loss = loss_fn(x, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if losses is not None:
-                losses.append(loss.item())
+    def step_loss(self, x: Any, y: Any) -> Any:
+        """The compiled loss, run by the eager trainer's own loop (bench_training's ``epoch``)."""
+        return self.loss_fn(x, y)
 
 
 class StepTrainer(bt.ChainruleTrainer):
