@@ -52,20 +52,13 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_scalar as bs  # noqa: E402
 import bench_training as bt  # noqa: E402
+from machine import threadpoolctl, torch  # noqa: E402  (each None where not installed)
 
 from autograd import Tensor  # noqa: E402
 from autograd.compiler import compile  # noqa: E402
 from autograd.compiler.step import compile_step  # noqa: E402
 from nn import functional as F  # noqa: E402
 
-try:
-    import threadpoolctl
-except ImportError:  # pragma: no cover - optional
-    threadpoolctl = None
-try:
-    import torch
-except ImportError:  # pragma: no cover - optional
-    torch = None
 try:
     from micrograd.engine import Value
 except ImportError:  # pragma: no cover - optional

@@ -73,21 +73,14 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_compile as bc  # noqa: E402  (the round-robin harness: Row, measure, report)
 import bench_training as bt  # noqa: E402  (load, numpy_blas, code_fingerprint, max_diff)
+from machine import threadpoolctl, torch  # noqa: E402  (each None where not installed)
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
 from autograd import Tensor, compile, scope  # noqa: E402
 from nn import functional as F  # noqa: E402
 
-try:
-    import threadpoolctl
-except ImportError:  # pragma: no cover - optional
-    threadpoolctl = None
-try:
-    import torch
-    import torch.nn.functional as torch_F
-except ImportError:  # pragma: no cover - optional
-    torch = None
+torch_F = torch.nn.functional if torch is not None else None
 
 INPUT, HIDDEN, OUTPUT = 32, 64, 10
 STEPS_T = 50  # time steps per sequence
