@@ -17,11 +17,18 @@ from typing import Any
 import numpy as np
 
 from autograd import engine, grad_mode
+from autograd.ops import elementwise as ew
 from autograd.ops import shape as sh
 from autograd.ops import softmax as _softmax
 from autograd.ops.linear import linear as _linear_op
 from autograd.ops.linear import linear_of_data as _linear_of_data
-from autograd.tensors import ArrayLike, ShapeError, Tensor, _apply, _seed_gradient, _tensor, _where
+from autograd.tensor_methods import as_array
+from autograd.tensors import ArrayLike, ShapeError, Tensor, _apply, _lift, _seed_gradient
+
+
+def _tensor(value: Any) -> Tensor:
+    """``value`` as a Tensor: a constant leaf unless it is one."""
+    return value if isinstance(value, Tensor) else Tensor._leaf(np.asarray(value))
 
 
 def tensor(
@@ -214,8 +221,16 @@ def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (the condition gets no gradient)."""
-    return _where(condition, a, b)
+    """``a`` where ``condition`` is true, else ``b`` (the condition gets no gradient).
+
+    A constant side takes the other side's float dtype.
+    """
+    mask = Tensor._leaf(np.asarray(as_array(condition), dtype=bool))
+    if isinstance(a, Tensor):
+        b = _lift(b, a)
+    elif isinstance(b, Tensor):
+        a = _lift(a, b)
+    return _apply(ew.where, (mask, _tensor(a), _tensor(b)))
 
 
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001

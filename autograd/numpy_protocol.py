@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from autograd.api import _tensor
+from autograd.api import where as _where
 from autograd.ops import shape as sh
 from autograd.tensor_methods import as_array as _as_array
-from autograd.tensors import Tensor, _lift, _tensor, _where, apply
+from autograd.tensors import Tensor, _lift, apply
 
 _ABSENT: Any = getattr(np, "_NoValue", None)  # what numpy passes for a keyword left out
 

@@ -9,17 +9,21 @@ refuses to backpropagate through them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd.grad_mode import is_grad_enabled
+from autograd.graph import VersionCounter
 from autograd.tensor_methods import TensorMethods, as_array
 from autograd.tracing import TRACING, traced_read
 
 if TYPE_CHECKING:
     from autograd.tensors import Tensor
+
+_COUNTER_LOCK = threading.Lock()  # two threads making a tensor's first alias must get one counter
 
 
 class TensorValues:
@@ -165,6 +169,31 @@ class TensorValues:
         return super().__reduce_ex__(protocol)
 
     # ---- in-place updates, outside the graph --------------------------------------
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (shared with its aliases)."""
+        versions = self._versions
+        return 0 if versions is None else versions.version
+
+    def _shared_versions(self) -> VersionCounter:
+        """This tensor's version counter, made on first need, to share with a new alias."""
+        if self._versions is None:
+            with _COUNTER_LOCK:  # two threads making the first aliases must get one counter
+                if self._versions is None:
+                    self._versions = VersionCounter()
+        return self._versions
+
+    def _bump_version(self) -> None:
+        """Record an in-place change: graphs that used the old value can no longer backprop."""
+        self._shared_versions().bump()
+
+    def bump_version(self) -> None:
+        """Record that this tensor's array was changed in place behind its back (``t.data[...] = v``
+        through another reference, a compiled step's update): a graph that used the old value
+        then raises ``InPlaceModificationError`` in backward instead of using the new one."""
+        self._shared_versions().bump()
+
     #
     # In-place arithmetic works on tensors outside the graph (optimiser updates under
     # no_grad, buffers). Inside a recorded computation it is out of place: ``y += 1``

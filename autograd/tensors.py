@@ -24,7 +24,6 @@ method catalogue (pointwise functions, reductions, shapes, in-place updates) is 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -95,7 +94,8 @@ class Tensor(TensorMethods, TensorValues):
         name: str | None = None,
     ) -> None:
         source = data if isinstance(data, Tensor) else None
-        self._set_fields(stored(source._data if source is not None else data, dtype), name)
+        # A tensor you make holds an ndarray (0-d for one number), so its .data is writable
+        self._set_fields(np.asarray(stored(source._data if source is not None else data, dtype)), name)
         if source is not None and self._data is source._data:  # no conversion copied it
             self._versions = source._shared_versions()  # built on another tensor's memory
         if requires_grad:
@@ -130,16 +130,20 @@ class Tensor(TensorMethods, TensorValues):
 
     @property
     def data(self) -> np.ndarray:
-        """The underlying array. Assigning to it (also ``t.data -= x``) bumps the version."""
+        """The underlying array. Assigning to it (also ``t.data -= x``) bumps the version.
+
+        An op's single-number result is kept as a numpy scalar (see stored()); it is handed
+        out as a read-only 0-d array, so that writing into it is an error, never lost.
+        """
         if _TRACING[0]:
             _traced_read(self, ".data of")
-        return self._writable_values()
+        return self._data if isinstance(self._data, np.ndarray) else read_only_array(self._data)
 
     def _writable_values(self) -> np.ndarray:
-        """The values as an ndarray whose changes are the tensor's: a single number kept as a
-        numpy scalar (immutable: see stored()) is first replaced by a 0-d array of it, the
-        same value, so that ``t.data[...] = v`` and a compiled step's update reach the tensor."""
-        if type(self._data) is not np.ndarray:
+        """The values as an ndarray whose changes are the tensor's: a numpy scalar (immutable)
+        is replaced by a 0-d array of it, the same value (for ``detach`` and a compiled step's
+        in-place update, which must reach the tensor)."""
+        if not isinstance(self._data, np.ndarray):
             self._data = np.asarray(self._data)
         return self._data
 
@@ -153,7 +157,7 @@ class Tensor(TensorMethods, TensorValues):
         # Either way this tensor's value changed, which graphs that used it must see.
         old = self._data
         if isinstance(value, Tensor):
-            self._data = value._data
+            self._data = value._writable_values()
             self._versions = value._shared_versions()
         else:
             value = np.asarray(value)
@@ -161,30 +165,6 @@ class Tensor(TensorMethods, TensorValues):
                 self._versions = VersionCounter(self._version)
             self._data = stored(value)
         self._bump_version()
-
-    @property
-    def _version(self) -> int:
-        """How many in-place changes this tensor's memory has seen (shared with its aliases)."""
-        versions = self._versions
-        return 0 if versions is None else versions.version
-
-    def _shared_versions(self) -> VersionCounter:
-        """This tensor's version counter, made on first need, to share with a new alias."""
-        if self._versions is None:
-            with _COUNTER_LOCK:  # two threads making the first aliases must get one counter
-                if self._versions is None:
-                    self._versions = VersionCounter()
-        return self._versions
-
-    def _bump_version(self) -> None:
-        """Record an in-place change: graphs that used the old value can no longer backprop."""
-        self._shared_versions().bump()
-
-    def bump_version(self) -> None:
-        """Record that this tensor's array was changed in place behind its back (``t.data[...] = v``
-        through another reference, a compiled step's update): a graph that used the old value
-        then raises ``InPlaceModificationError`` in backward instead of using the new one."""
-        self._shared_versions().bump()
 
     @property
     def requires_grad(self) -> bool:
@@ -209,6 +189,8 @@ class Tensor(TensorMethods, TensorValues):
                 f"only floating-point tensors can require gradients, not {self._data.dtype}; "
                 "convert first, e.g. Tensor(data, dtype=np.float64)"
             )
+        if flag:
+            self._writable_values()  # a parameter's .data is written to (p.data -= lr * g)
         self._requires_grad = bool(flag)
 
     @property
@@ -398,17 +380,17 @@ class Tensor(TensorMethods, TensorValues):
     # ``autograd/numpy_protocol.py``, which maps numpy's functions onto its methods.
 
 
-_COUNTER_LOCK = threading.Lock()  # two threads making a tensor's first alias must get one counter
 _SCOPE = graph.recording_scope  # this thread's scope labels
 
 
 def stored(data: Any, dtype: Any = None) -> Any:
-    """How a tensor keeps its values: an ndarray, but a single number as a numpy scalar.
+    """How a tensor keeps its values: an ndarray, or a single number as a numpy scalar.
 
-    numpy computes on its scalars several times faster than on 0-d arrays, and graphs of
-    single numbers (micrograd's) are made of nothing else. ``.data`` hands out an array
-    either way (``Tensor._writable_values``). Python numbers and lists of them become
-    float64; arrays and numpy scalars keep their dtype unless ``dtype`` is given.
+    A single number is what numpy returns it as: an op's result (``x * 3`` of 0-d tensors)
+    and a constant (the ``3``) stay numpy scalars, the values numpy computes on fastest, and
+    graphs of single numbers (micrograd's) are made of nothing else. A tensor you make holds
+    an ndarray (``Tensor.__init__``). Python numbers and lists of them become float64;
+    arrays and numpy scalars keep their dtype unless ``dtype`` is given.
     """
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype)
@@ -510,15 +492,8 @@ def _seed_gradient(output: Tensor, gradient: ArrayLike | None, as_tensor: bool) 
     return np.asarray(seed, dtype=output.dtype)
 
 
-def _where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; a constant takes the other side's float dtype."""
-    mask = Tensor._leaf(np.asarray(as_array(condition), dtype=bool))
-    if isinstance(a, Tensor):
-        b = _lift(b, a)
-    elif isinstance(b, Tensor):
-        a = _lift(a, b)
-    return apply(ew.where, (mask, _tensor(a), _tensor(b)))
-
-
-def _tensor(value: Any) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._leaf(np.asarray(value))
+def read_only_array(value: Any) -> np.ndarray:
+    """A numpy scalar as a 0-d array that cannot be written to (it would not reach the tensor)."""
+    array = np.array(value)
+    array.flags.writeable = False
+    return array

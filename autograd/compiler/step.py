@@ -172,7 +172,7 @@ class CompiledStep:
         if last is None or not all(map(_is, datas, last)):
             for t, data in zip(fixed, datas):
                 if type(data) is not np.ndarray and t._requires_grad:
-                    t.data  # noqa: B018  (a 0-d parameter's data as a 0-d array, updated in place)
+                    t._writable_values()  # a 0-d parameter's data as a 0-d array, updated in place
             datas = [t._data for t in fixed]
             entry.check_datas(tuple(datas))
         datas += [values[i]._data for i in entry.tensor_args]

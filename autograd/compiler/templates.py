@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograd.compiler.kernels import _EXP_OVERFLOW
 from autograd.ops import elementwise as ew
-from autograd.ops.elementwise import _EXP_OVERFLOW
 
 
 class Template:

@@ -57,8 +57,7 @@ class LogSoftmax(Op):
 def shifted_exp(logits, axis: int):
     """(logits − max, e^(logits − max), Σ e^(logits − max)): the log-sum-exp's parts.
 
-    One example (1-d logits) reduces to numpy scalars: broadcasting a kept axis of length 1
-    costs numpy twice as much.
+    For one example (1-d logits) the max and the sum are single numbers (no kept axis).
     """
     keep = logits.ndim > 1
     shifted = logits - np.maximum.reduce(logits, axis=axis, keepdims=keep)
@@ -72,7 +71,7 @@ def at_target(array, target, axis: int, add=None):
     in place: one target per example, so no entry is added to twice)."""
     if array.ndim == 1:  # one example: the target is a single class index
         index = target[()] if target.ndim == 0 else target
-    elif array.ndim == 2 and axis in (1, -1):  # (N, C): plain fancy indexing, fast
+    elif array.ndim == 2 and axis in (1, -1):  # (N, C): plain fancy indexing
         index = (np.arange(array.shape[0]), target)
     else:
         index = None
@@ -127,8 +126,6 @@ class SoftmaxCrossEntropy(Op):
         losses = np.log(total) - at_target(shifted, target, self.axis)
         if self.reduction == "none":
             return losses
-        if losses.ndim == 0:  # one example: nothing to sum (numpy's sum costs as much as the rest)
-            return losses
         total_loss = np.add.reduce(losses, axis=None)
         return total_loss if self.reduction == "sum" else total_loss / losses.size
 
@@ -152,6 +149,5 @@ class SoftmaxCrossEntropy(Op):
         scale = g if self.reduction == "sum" else g / np.size(target)
         if type(grad) is not np.ndarray:  # a Tensor: the product is part of the recorded graph
             return grad * scale, None
-        if scale != 1:  # (per-example SGD: it is 1, and a pass over the array is saved)
-            grad *= scale
+        grad *= scale  # in place: grad is fresh
         return grad, None
