@@ -173,7 +173,7 @@ def test_accumulated_gradient_keeps_the_leaf_dtype():
         (x * w).sum().backward()
         assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.data, [1.0, 0.5])
-    s = Tensor(np.float32(2.0), requires_grad=True)  # 0-d: kept as a numpy scalar
+    s = Tensor(np.float32(2.0), requires_grad=True)  # 0-d: a 0-d float32 array
     for _ in range(2):
         (s * Tensor(3.0)).backward()
         assert s.grad.dtype == np.float32
@@ -779,3 +779,33 @@ def test_a_rule_that_returns_a_bare_array_is_named():
     x, y = Tensor(2.0, requires_grad=True), Tensor(3.0, requires_grad=True)
     with pytest.raises(RuntimeError, match="bare: backward must return a tuple with one gradient per input"):
         Bare()(x, y).backward()
+
+
+def test_data_of_a_single_number_is_an_array_and_reading_it_changes_nothing():
+    x = Tensor(2.0, requires_grad=True)
+    assert type(x._data) is np.ndarray and x._data.shape == ()  # a tensor you make: writable
+    x.data -= 0.5  # the plain SGD update on a 0-d parameter
+    assert x.item() == 1.5
+    y = x * 3  # an op's single number stays as numpy returns it
+    kept = y._data
+    assert isinstance(kept, np.float64)
+    seen = y.data
+    assert y._data is kept  # the getter has no side effect
+    assert isinstance(seen, np.ndarray) and seen.shape == () and seen == 4.5
+    with pytest.raises(ValueError, match="read-only"):
+        seen[()] = 7.0  # writing into it would be lost: an error instead
+    assert y.item() == 4.5
+    y.backward()
+    assert x.grad.item() == 3.0
+
+
+def test_a_computed_number_made_a_leaf_that_requires_grad_is_writable():
+    with autograd.no_grad():
+        y = Tensor(2.0) * 3
+    y.requires_grad = True
+    y.data -= 1.0
+    assert y.item() == 5.0
+    w = Tensor(1.0, requires_grad=True)
+    w.data = Tensor(2.0) * 2  # .data = a tensor holding a numpy scalar
+    w.data += 1.0
+    assert w.item() == 5.0
