@@ -12,7 +12,8 @@ textbook; this is the fast path beside it (see ``docs/compile.md``).
 * ``templates.py``, ``array_templates.py`` — each op's forward and backward as code;
 * ``codegen.py`` — the forward and backward functions, names, ``exec``;
 * ``kernels.py`` — the helpers the generated code calls, each tested against its op;
-* ``api.py`` — ``compile``, the signature cache and guards, the compiled op;
+* ``api.py`` — ``compile`` and the signature cache (tracing a new signature);
+* ``entry.py`` — what runs at each call of a compiled version: the guards, the compiled op;
 * ``step.py`` — ``compile_step``: forward, backward and the optimiser's update in one function.
 
 >>> import numpy as np
