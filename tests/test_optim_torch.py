@@ -1,10 +1,11 @@
 """Differential tests of ``nn.optim`` against ``torch.optim``: 20-step trajectories, groups, StepLR, state.
 
-Both sides start from identical parameters (``test_nn_torch.py``'s helpers) and train the
+Both sides start from identical parameters (``torch_helpers.py``) and train the
 same small MLP on the same data; parameters must agree to 1e-10 (float64), and the
 optimiser state (momentum buffers, moments, step counts) has torch's structure and values.
 SGD is checked with momentum, Nesterov, dampening and weight decay; Adam, AdamW, RMSprop
-with their options.
+with their options. The last test checks the MyTorch handout's momentum form
+m = βm − η∇; W += m.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="install torch to run the PyTorch comparisons")
 
-from test_nn_torch import (  # noqa: E402
+from torch_helpers import (  # noqa: E402
     ATOL,
+    X_TRAIN,
+    Y_TRAIN,
     _models,
     _params_close,
     _train_ours,
@@ -27,6 +30,8 @@ from test_nn_torch import (  # noqa: E402
 )
 
 import nn  # noqa: E402
+from autograd import Tensor  # noqa: E402
+from nn import functional as F  # noqa: E402
 
 OPTIMIZERS = [
     ("SGD", dict(lr=0.1)),
@@ -139,3 +144,24 @@ def test_optimizer_state_dict_round_trip(name, kwargs):
         for key, value in s.items():
             if key in opt_state["state"][i]:
                 close(np.asarray(opt_state["state"][i][key], dtype=np.float64), value, f"state {i} {key}")
+
+
+# ---- the MyTorch handout's momentum ----------------------------------------------------------------
+
+
+def test_mytorch_momentum_trajectory():
+    """m ← βm − η∇W;  W ← W + m (the MyTorch handout, 3.5.3), in numpy, equals nn.optim.SGD(momentum=β)."""
+    beta, lr = 0.9, 0.05
+    ours = nn.MLP(4, [8], 3, activation="tanh", generator=rng(21))
+    reference = nn.MLP(4, [8], 3, activation="tanh", generator=rng(21))
+    opt = nn.optim.SGD(ours.parameters(), lr=lr, momentum=beta)
+    velocity = {name: np.zeros(p.shape) for name, p in reference.named_parameters()}
+    for _ in range(20):
+        _train_ours(ours, opt, 1)
+        reference.zero_grad()
+        F.cross_entropy(reference(Tensor(X_TRAIN)), Y_TRAIN).backward()
+        for name, p in reference.named_parameters():
+            velocity[name] = beta * velocity[name] - lr * p.grad.data
+            p.data += velocity[name]
+    for key, value in reference.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key], value, rtol=1e-10, atol=1e-12, err_msg=key)
