@@ -27,7 +27,7 @@ class BatchNorm1d(Module):
     running mean. Its running variance mixes in the *biased* batch variance σ², ours
     the unbiased σ²·m/(m−1) (batch of m), so the two differ by 0.1·σ²/(m−1) after one
     step and the gap then evolves as gap ← 0.9·gap + 0.1·σ²/(m−1) (a documented
-    difference; ``tests/test_nn_torch.py`` checks it exactly).
+    difference; ``tests/test_nn_torch_layers.py`` checks it exactly).
 
     ``momentum=None`` keeps a cumulative average instead (as PyTorch).
     """
