@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from autograd.command_inputs import check_outputs, check_writable, evaluate_command
 from autograd.expression import UsageError, normalize_name
 from autograd.files import write_files_atomically
 from autograd.teaching.check import check_gradients
@@ -73,14 +74,12 @@ MAX_ANSWERS_BYTES = 10_000_000  # an answers file larger than this is refused, n
 
 
 def command_check(arguments: argparse.Namespace) -> int:
-    from autograd import cli
-
-    outputs = cli._check_outputs(arguments.output, None)
+    outputs = check_outputs(arguments.output, None)
     for label, value in (("--rtol", arguments.rtol), ("--atol", arguments.atol)):
         if not value >= 0 or not math.isfinite(value):
             raise UsageError(f"{label} must be a finite number ≥ 0, not {value}")
     answers = _read_answers(arguments.answers)
-    result, _, _, notes = cli._evaluate_command(arguments)
+    result, _, _, notes = evaluate_command(arguments)
     if not result.requires_grad:
         raise UsageError("nothing to check: no variable to differentiate by (see --wrt)")
     try:
@@ -169,11 +168,9 @@ def _is_numbers(value: object) -> bool:
 
 
 def command_trace(arguments: argparse.Namespace) -> int:
-    from autograd import cli
-
     if arguments.output is not None:
-        cli._check_writable(arguments.output)
-    result, _, _, notes = cli._evaluate_command(arguments)
+        check_writable(arguments.output)
+    result, _, _, notes = evaluate_command(arguments)
     if not result.requires_grad:
         raise UsageError("nothing to trace: no variable to differentiate by (see --wrt)")
     text = chain_rule_trace(result, arguments.format, conventions=arguments.conventions)
