@@ -69,15 +69,16 @@ def numeric_jacobian(
     jacobians = []
     for t in wanted:
         columns = []
-        for index in np.ndindex(t.shape):  # indexes t.data itself, whatever its memory layout
-            original = t.data[index]
+        data = t._writable_values()  # (an op's single number: made a writable 0-d array)
+        for index in np.ndindex(t.shape):  # indexes the data itself, whatever its memory layout
+            original = data[index]
             try:
-                t.data[index] = original + eps
+                data[index] = original + eps
                 plus = _flat_output(f, inputs).data.astype(np.float64)
-                t.data[index] = original - eps
+                data[index] = original - eps
                 minus = _flat_output(f, inputs).data.astype(np.float64)
             finally:  # also when f raises: the caller's input must not keep a perturbed value
-                t.data[index] = original
+                data[index] = original
             columns.append((plus - minus) / (2 * eps))
         jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians

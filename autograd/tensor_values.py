@@ -46,7 +46,8 @@ class TensorValues:
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        """The data as an ndarray (shared, not copied)."""
+        """The data as an ndarray, shared, not copied (as ``.data``: read-only for an op's
+        single-number result)."""
         if TRACING[0]:
             traced_read(self, ".numpy() of")
         return self.data
@@ -282,7 +283,7 @@ class TensorValues:
 
     def _write(self, ufunc: Callable, other: Any) -> Tensor:
         """``ufunc(data, other, out=data)``, casting as numpy's in-place operators do; bumps the version."""
-        data = self.data  # type: ignore[attr-defined]
+        data = self._writable_values()  # type: ignore[attr-defined]
         ufunc(data, as_array(other), out=data, casting="same_kind")
         self._bump_version()  # type: ignore[attr-defined]
         return self  # type: ignore[return-value]

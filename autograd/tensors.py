@@ -59,8 +59,9 @@ class Tensor(TensorMethods, TensorValues):
         name: an optional label, shown in graph drawings.
 
     Attributes:
-        data: the values (an ndarray). Writable: ``p.data -= lr * p.grad.data`` is
-            the plain SGD update.
+        data: the values (an ndarray). Writable for a tensor you make:
+            ``p.data -= lr * p.grad.data`` is the plain SGD update. An op's single-number
+            result hands out a read-only 0-d array (in-place methods such as ``add_`` work).
         grad: the gradient (a Tensor) after ``backward()``, else None.
         grad_fn: the Node that produced this tensor (read-only); None for leaves.
     """
@@ -141,10 +142,10 @@ class Tensor(TensorMethods, TensorValues):
 
     def _writable_values(self) -> np.ndarray:
         """The values as an ndarray whose changes are the tensor's: a numpy scalar (immutable)
-        is replaced by a 0-d array of it, the same value (for ``detach`` and a compiled step's
-        in-place update, which must reach the tensor)."""
-        if not isinstance(self._data, np.ndarray):
-            self._data = np.asarray(self._data)
+        or a read-only array is replaced by a writable copy, the same values (for in-place
+        updates, ``detach``, parameters and a compiled step's update, which must reach the tensor)."""
+        if not isinstance(self._data, np.ndarray) or not self._data.flags.writeable:
+            self._data = np.array(self._data)  # (a read-only array, such as another tensor's .data: a copy)
         return self._data
 
     @data.setter
@@ -163,7 +164,7 @@ class Tensor(TensorMethods, TensorValues):
             value = np.asarray(value)
             if not (type(old) is np.ndarray and np.may_share_memory(value, old)):
                 self._versions = VersionCounter(self._version)
-            self._data = stored(value)
+            self._data = value if value.flags.writeable else value.copy()
         self._bump_version()
 
     @property

@@ -809,3 +809,44 @@ def test_a_computed_number_made_a_leaf_that_requires_grad_is_writable():
     w.data = Tensor(2.0) * 2  # .data = a tensor holding a numpy scalar
     w.data += 1.0
     assert w.item() == 5.0
+
+
+def test_in_place_updates_of_an_ops_single_number_reach_it():
+    with autograd.no_grad():
+        y = Tensor(2.0) * 3
+        y += 1
+        assert y.item() == 7.0
+        y.add_(1).mul_(2)
+        assert y.item() == 16.0
+        y.zero_()
+        assert y.item() == 0.0
+
+
+def test_one_element_of_a_tensor_is_a_view_as_in_pytorch():
+    x = Tensor([1.0, 2.0])
+    with autograd.no_grad():
+        x[0].add_(5)  # torch: x becomes [6, 2]
+    np.testing.assert_array_equal(x.data, [6.0, 2.0])
+    m = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    m[1, 0].fill_(9)
+    m[..., 1][0].fill_(7)
+    np.testing.assert_array_equal(m.data, [[1.0, 7.0], [9.0, 4.0]])
+
+
+def test_a_read_only_data_array_becomes_a_writable_copy_where_it_is_written():
+    y = Tensor(2.0) * 3  # its .data is read-only
+    p = autograd.Tensor(y.data, requires_grad=True)
+    (p * p).backward()
+    with autograd.no_grad():
+        p.data -= 0.1 * p.grad.data
+    assert p.item() == 6.0 - 0.1 * 12.0
+    q = Tensor(1.0, requires_grad=True)
+    q.data = y.data
+    q.data += 1.0
+    assert q.item() == 7.0 and y.item() == 6.0
+
+
+def test_gradcheck_with_an_ops_single_number_as_input():
+    x = Tensor(0.3, requires_grad=True) * 2
+    assert autograd.gradcheck(lambda t: t.sigmoid(), [x])
+    assert x.item() == 0.6

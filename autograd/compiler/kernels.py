@@ -25,9 +25,8 @@ from autograd.ops.softmax import at_target as _at_target
 from autograd.ops.softmax import shifted_exp as _shifted_exp
 
 # e^x overflows above log(largest float): the exponents each float type can take safely
-_EXP_OVERFLOW = {
-    np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)
-}
+# (float16 is left out: its sigmoid is computed in float32 by the op, which the kernels call)
+_EXP_OVERFLOW = {np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float32, np.float64)}
 
 
 # ---- array kernels ------------------------------------------------------------------------
@@ -52,9 +51,14 @@ def sigmoid(a: Any) -> Any:
 
 
 def sigmoid_backward(g: Any, out: Any) -> Any:
-    """``Sigmoid.backward``: (1 − σ) · σ · g, in place on a fresh array."""
+    """``Sigmoid.backward``: (1 − σ) · σ · g, in place on a fresh array.
+
+    The slope is computed in σ's dtype; a wider ``g`` widens the product, as in the op.
+    """
     slope = 1.0 - out
     slope *= out
+    if np.result_type(slope, g) != slope.dtype:
+        return slope * g
     slope *= g
     return slope
 
@@ -67,12 +71,15 @@ def sigmoid_into(a: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.exp(out, out=out)
         out += 1.0
         return np.reciprocal(out, out=out)
-    out[...] = sigmoid(a)  # (an overflowing input: the stable form, as eager)
+    out[...] = sigmoid(a)  # (e^-a may overflow, or float16: the op itself)
     return out
 
 
 def sigmoid_backward_into(g: Any, out: Any, buffer: np.ndarray) -> np.ndarray:
     """``sigmoid_backward`` written into ``buffer``: (1 − σ) · σ · g."""
+    if buffer.dtype != out.dtype:  # a wider g: the slope is still computed in σ's dtype
+        buffer[...] = sigmoid_backward(g, out)
+        return buffer
     np.subtract(1.0, out, out=buffer)
     buffer *= out
     buffer *= g

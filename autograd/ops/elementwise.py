@@ -229,8 +229,11 @@ class Sigmoid(Op):
     backward_reads = ("out",)
 
     def forward(self, a):
-        # Below a ≈ −709 (float64) e^-a overflows to inf and 1 / (1 + inf) is 0, the right
-        # value to within the smallest float: the overflow is expected, so numpy's warning is off.
+        if a.dtype == np.float16:  # its e^-a overflows below a ≈ −11, where σ is still 1.5e-5
+            return self.forward(a.astype(np.float32)).astype(np.float16)  # as PyTorch computes it
+        # Below a ≈ −709 (float64; −88 in float32) e^-a overflows to inf and 1 / (1 + inf) is
+        # 0, as in PyTorch: σ is smaller than the type's smallest normal number there. The
+        # overflow is expected, so numpy's warning is off.
         with np.errstate(over="ignore"):
             return 1 / (1 + np.exp(-a))
 

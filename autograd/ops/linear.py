@@ -7,6 +7,8 @@ slides, U. Alberta: δX = δZ W, δW = δZᵀ X).
 
 from __future__ import annotations
 
+import math
+
 from autograd.graph import Op
 
 
@@ -37,8 +39,9 @@ class Linear(Op):
         grad_x = g @ weight if self.input_needs_grad else None
         # The examples as rows (one example: one row; a batch of any shape: flattened), so
         # that the weight's gradient sums gᵀ x over the batch in one matrix product.
-        g2 = g.reshape(-1, weight.shape[0])
-        x2 = x.reshape(-1, weight.shape[1])
+        rows = math.prod(x.shape[:-1])  # (not -1: a layer may have 0 features)
+        g2 = g.reshape(rows, weight.shape[0])
+        x2 = x.reshape(rows, weight.shape[1])
         grad_weight = g2.T @ x2
         if bias is None:
             return grad_x, grad_weight

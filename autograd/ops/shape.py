@@ -84,7 +84,13 @@ class GetItem(Op):
         self.index = index
 
     def forward(self, a):
-        return a[self.index]
+        out = a[self.index]
+        if isinstance(out, np.generic) and isinstance(a, np.ndarray):
+            # one element: a 0-d view of a's memory, as PyTorch's x[0] is, so that writing
+            # into it (x[0].add_(5) under no_grad) changes x and bumps x's version
+            index = self.index if isinstance(self.index, tuple) else (self.index,)
+            out = a[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
+        return out
 
     rule = ("{g}, put at [index] into zeros shaped like {a}",)
 
