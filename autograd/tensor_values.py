@@ -283,7 +283,16 @@ class TensorValues:
 
     def _write(self, ufunc: Callable, other: Any) -> Tensor:
         """``ufunc(data, other, out=data)``, casting as numpy's in-place operators do; bumps the version."""
+        if TRACING[0]:
+            traced_read(self, "an in-place update of")
         data = self._writable_values()  # type: ignore[attr-defined]
+        if not data.flags.writeable:
+            raise RuntimeError(
+                f"in-place {getattr(ufunc, '__name__', 'update')} on a read-only tensor of shape "
+                f"{data.shape}: it is a copy of one element (x[i]) or a broadcast view (expand, "
+                "broadcast_to), so the write could not reach the tensor it came from; update "
+                "that tensor through a slice (x[i:i+1].add_(...)) or compute out of place"
+            )
         ufunc(data, as_array(other), out=data, casting="same_kind")
         self._bump_version()  # type: ignore[attr-defined]
         return self  # type: ignore[return-value]

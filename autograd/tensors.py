@@ -142,10 +142,10 @@ class Tensor(TensorMethods, TensorValues):
 
     def _writable_values(self) -> np.ndarray:
         """The values as an ndarray whose changes are the tensor's: a numpy scalar (immutable)
-        or a read-only array is replaced by a writable copy, the same values (for in-place
-        updates, ``detach``, parameters and a compiled step's update, which must reach the tensor)."""
-        if not isinstance(self._data, np.ndarray) or not self._data.flags.writeable:
-            self._data = np.array(self._data)  # (a read-only array, such as another tensor's .data: a copy)
+        is replaced by a 0-d array of it, the same value (for in-place updates, ``detach``,
+        parameters and a compiled step's update, which must reach the tensor)."""
+        if not isinstance(self._data, np.ndarray):
+            self._data = np.asarray(self._data)
         return self._data
 
     @data.setter
@@ -157,11 +157,11 @@ class Tensor(TensorMethods, TensorValues):
         # no longer this tensor's, and a tensor's memory becomes shared with that tensor.
         # Either way this tensor's value changed, which graphs that used it must see.
         old = self._data
-        if isinstance(value, Tensor):
-            self._data = value._writable_values()
+        if isinstance(value, Tensor) and value._writable_values().flags.writeable:
+            self._data = value._data
             self._versions = value._shared_versions()
         else:
-            value = np.asarray(value)
+            value = np.asarray(value)  # (a read-only array, a Tensor's included, is copied below)
             if not (type(old) is np.ndarray and np.may_share_memory(value, old)):
                 self._versions = VersionCounter(self._version)
             self._data = value if value.flags.writeable else value.copy()
@@ -190,8 +190,9 @@ class Tensor(TensorMethods, TensorValues):
                 f"only floating-point tensors can require gradients, not {self._data.dtype}; "
                 "convert first, e.g. Tensor(data, dtype=np.float64)"
             )
-        if flag:
-            self._writable_values()  # a parameter's .data is written to (p.data -= lr * g)
+        if flag:  # a parameter's .data is written to (p.data -= lr * g)
+            if not self._writable_values().flags.writeable:  # (a read-only array: a copy)
+                self._data = self._data.copy()
         self._requires_grad = bool(flag)
 
     @property

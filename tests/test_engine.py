@@ -822,15 +822,40 @@ def test_in_place_updates_of_an_ops_single_number_reach_it():
         assert y.item() == 0.0
 
 
-def test_one_element_of_a_tensor_is_a_view_as_in_pytorch():
+def test_writing_into_one_element_is_an_error_not_a_lost_write():
     x = Tensor([1.0, 2.0])
     with autograd.no_grad():
-        x[0].add_(5)  # torch: x becomes [6, 2]
+        with pytest.raises(RuntimeError, match=r"read-only tensor of shape \(\): it is a copy of one element"):
+            x[0].add_(5)  # PyTorch's x[0] is a view and changes x; numpy's x[0] is a copy
+        x[0:1].add_(5)  # a slice is a view: this reaches x
     np.testing.assert_array_equal(x.data, [6.0, 2.0])
-    m = Tensor([[1.0, 2.0], [3.0, 4.0]])
-    m[1, 0].fill_(9)
-    m[..., 1][0].fill_(7)
-    np.testing.assert_array_equal(m.data, [[1.0, 7.0], [9.0, 4.0]])
+    with pytest.raises(RuntimeError, match="broadcast view"):
+        x.expand(2, 2).add_(1)
+    np.testing.assert_array_equal(x.data, [6.0, 2.0])
+    with pytest.raises(ValueError, match="read-only"):
+        x[1].data[()] = 9.0
+    assert x[1].item() == 2.0
+
+
+def test_reading_an_element_leaves_in_place_updates_possible():
+    w = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = w * 2
+    assert h[0].item() == 2.0 and float(h[1]) == 4.0
+    h += 1  # recorded out of place: no view of h is alive
+    h.sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2.0, 2.0, 2.0])
+
+
+def test_in_place_updates_inside_a_compiled_function_are_refused():
+    w = Tensor(2.0, requires_grad=True)
+
+    def f(x, w):
+        with autograd.no_grad():
+            x.add_(1)  # would run once, at trace time, and never again
+        return (x * w).sum()
+
+    with pytest.raises(autograd.CompileError):
+        autograd.compile(f)(Tensor([1.0, 2.0, 3.0]), w)
 
 
 def test_a_read_only_data_array_becomes_a_writable_copy_where_it_is_written():

@@ -1,6 +1,6 @@
 """The plain ops of the textbook engine at the edges a review found: float16 sigmoid, a float32
-sigmoid meeting float64 values (eager and compiled give the same bits and dtypes), and a
-layer with no input or no output features."""
+sigmoid meeting float64 values (eager and compiled give the same bits and dtypes), a layer
+with no input or no output features, and a compiled step of a model with one parameter."""
 
 from __future__ import annotations
 
@@ -57,3 +57,23 @@ def test_a_layer_with_no_features_differentiates(in_features, out_features):
     assert x.grad.shape == (2, in_features) and w.grad.shape == (out_features, in_features)
     np.testing.assert_array_equal(b.grad.data, np.full(out_features, 2.0))  # the batch of 2
     np.testing.assert_array_equal(x.grad.data, np.full((2, in_features), float(out_features)))
+
+
+def test_compile_step_of_a_model_with_one_parameter():
+    import nn
+    from nn import functional as F
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    models = [nn.Linear(3, 2, bias=False) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    step = nn.compile_step(models[0], F.mse_loss, nn.optim.SGD(models[0].parameters(), lr=0.1))
+    opt = nn.optim.SGD(models[1].parameters(), lr=0.1)
+    for _ in range(3):  # the second call runs the generated fast caller
+        loss = step(x, y)
+        opt.zero_grad()
+        eager = F.mse_loss(models[1](x), y)
+        eager.backward()
+        opt.step()
+        assert loss == eager.item()
+    np.testing.assert_array_equal(models[0].weight.data, models[1].weight.data)

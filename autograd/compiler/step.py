@@ -381,8 +381,8 @@ def fast_caller(entry: Entry, program: StepProgram, optimizer: Any) -> Any:
     namespace.update({f"p{i}": t for i, t in enumerate(entry.fixed)})
     datas = [f"d{i}" for i in range(len(fixed))]
     if fixed:
-        lines.append(f"    {', '.join(datas)}{',' if len(datas) == 1 else ''} = "
-                     f"{', '.join(f'{p}._data' for p in fixed)}")
+        # (d0 = p0._data for one parameter: "d0, = ..." would unpack the array itself)
+        lines.append(f"    {', '.join(datas)} = {', '.join(f'{p}._data' for p in fixed)}")
         same = " or ".join(f"{d} is not last[{i}]" for i, d in enumerate(datas))
         lines += ["    last = entry.last_datas", f"    if last is None or {same}:", "        return MISS"]
     arguments = datas + [passed[i] for i in entry.tensor_args] + [passed[i] for i in entry.extra_args]

@@ -85,11 +85,11 @@ class GetItem(Op):
 
     def forward(self, a):
         out = a[self.index]
-        if isinstance(out, np.generic) and isinstance(a, np.ndarray):
-            # one element: a 0-d view of a's memory, as PyTorch's x[0] is, so that writing
-            # into it (x[0].add_(5) under no_grad) changes x and bumps x's version
-            index = self.index if isinstance(self.index, tuple) else (self.index,)
-            out = a[index if any(i is Ellipsis for i in index) else index + (Ellipsis,)]
+        if isinstance(out, np.generic):
+            # One element comes out of numpy as a copy; PyTorch's x[0] is a view, so that
+            # x[0].add_(5) changes x. A read-only copy makes that an error, never a lost write.
+            out = np.array(out)
+            out.flags.writeable = False
         return out
 
     rule = ("{g}, put at [index] into zeros shaped like {a}",)
