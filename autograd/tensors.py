@@ -37,6 +37,7 @@ from autograd.ops import elementwise as ew
 from autograd.ops import random as rnd
 from autograd.ops import state as st
 from autograd.ops.matmul import matmul as _matmul
+from autograd.ops.shape import read_only_array
 from autograd.tensor_methods import TensorMethods, as_array
 from autograd.tensor_values import TensorValues
 from autograd.tracing import TRACING as _TRACING  # (tests read autograd.tensors._TRACING)
@@ -492,10 +493,3 @@ def _seed_gradient(output: Tensor, gradient: ArrayLike | None, as_tensor: bool) 
     if as_tensor:
         return seed if isinstance(seed, Tensor) else Tensor._leaf(np.asarray(seed, dtype=output.dtype))
     return np.asarray(seed, dtype=output.dtype)
-
-
-def read_only_array(value: Any) -> np.ndarray:
-    """A numpy scalar as a 0-d array that cannot be written to (it would not reach the tensor)."""
-    array = np.array(value)
-    array.flags.writeable = False
-    return array

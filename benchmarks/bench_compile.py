@@ -94,7 +94,7 @@ class CompiledTrainer(bt.ChainruleTrainer):
         return self.loss_fn(x, y)
 
 
-class StepTrainer(bt.ChainruleTrainer):
+class StepTrainer(bt.CompiledStepLoop, bt.ChainruleTrainer):
     """``nn.MLP``, ``F.cross_entropy`` and ``nn.optim.SGD`` fused by ``compile_step``."""
 
     def __init__(self, work: bt.Workload, dtype: Any) -> None:
@@ -104,19 +104,6 @@ class StepTrainer(bt.ChainruleTrainer):
     def warm(self, data: list) -> None:
         for x, y in data:
             self.step.prepare(x, y)  # (compiles each signature once, takes no step)
-
-    @property
-    def compile_seconds(self) -> float:
-        return self.step.last[0].compile_seconds
-
-    def epoch(self, data: list, losses: list[float] | None = None) -> None:
-        step = self.step
-        if losses is None:
-            for x, y in data:
-                step(x, y)
-        else:
-            for x, y in data:
-                losses.append(step(x, y))
 
 
 @dataclass

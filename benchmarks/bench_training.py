@@ -92,7 +92,14 @@ from training.report import (  # noqa: E402, F401
     print_phases,
     print_table,
 )
-from training.trainers import ChainruleTrainer, TorchTrainer, Trainer, torch, torch_F  # noqa: E402, F401
+from training.trainers import (  # noqa: E402, F401
+    ChainruleTrainer,
+    CompiledStepLoop,
+    TorchTrainer,
+    Trainer,
+    torch,
+    torch_F,
+)
 from training.workloads import (  # noqa: E402, F401
     MB_BATCH,
     MB_EXAMPLES,

@@ -47,5 +47,6 @@ class Linear(Op):
             return grad_x, grad_weight
         return grad_x, grad_weight, g2.sum(axis=0)  # the bias is broadcast over the batch
 
+
 linear = Linear()
 linear_of_data = Linear(input_needs_grad=False)

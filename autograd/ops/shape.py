@@ -73,6 +73,14 @@ def is_basic_index(index) -> bool:
     )
 
 
+def read_only_array(value):
+    """A numpy scalar as a 0-d array that cannot be written to (a write would not reach the
+    tensor it came from: ``GetItem`` here, and ``Tensor.data`` of an op's single number)."""
+    array = np.array(value)
+    array.flags.writeable = False
+    return array
+
+
 class GetItem(Op):
     """``a[index]`` for ints, slices, None, Ellipsis, integer arrays and boolean masks."""
 
@@ -88,8 +96,7 @@ class GetItem(Op):
         if isinstance(out, np.generic):
             # One element comes out of numpy as a copy; PyTorch's x[0] is a view, so that
             # x[0].add_(5) changes x. A read-only copy makes that an error, never a lost write.
-            out = np.array(out)
-            out.flags.writeable = False
+            return read_only_array(out)
         return out
 
     rule = ("{g}, put at [index] into zeros shaped like {a}",)

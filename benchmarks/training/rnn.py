@@ -28,7 +28,7 @@ from autograd import Tensor, compile, scope
 from nn import functional as F
 
 # torch is trainers.py's optional import (None where not installed), not a second copy of it
-from .trainers import torch
+from .trainers import CompiledStepLoop, torch
 
 torch_F = torch.nn.functional if torch is not None else None
 
@@ -238,7 +238,7 @@ class CompiledTrainer(EagerTrainer):
         return self.loss_fn.last.compile_seconds
 
 
-class StepTrainer(EagerTrainer):
+class StepTrainer(CompiledStepLoop, EagerTrainer):
     """``nn.compile_step(model, F.cross_entropy, opt)``: one generated function per step."""
 
     def __init__(self, problem: Problem) -> None:
@@ -247,19 +247,6 @@ class StepTrainer(EagerTrainer):
 
     def warm(self, data: list) -> None:
         self.step.prepare(*data[0])  # compiles, takes no step
-
-    @property
-    def compile_seconds(self) -> float:
-        return self.step.last[0].compile_seconds
-
-    def epoch(self, data: list, losses: list[float] | None = None) -> None:
-        step = self.step
-        if losses is None:
-            for x, y in data:
-                step(x, y)
-        else:
-            for x, y in data:
-                losses.append(step(x, y))
 
 
 # ---- PyTorch ----------------------------------------------------------------------------------

@@ -50,6 +50,26 @@ class Trainer:
         raise NotImplementedError
 
 
+class CompiledStepLoop:
+    """The loop of a trainer whose ``self.step`` is an ``nn.compile_step``: one call per batch
+    (``bench_compile.py``'s MLP trainer and ``training/rnn.py``'s RNN trainer share it)."""
+
+    step: Any
+
+    @property
+    def compile_seconds(self) -> float:
+        return self.step.last[0].compile_seconds
+
+    def epoch(self, data: list, losses: list[float] | None = None) -> None:
+        step = self.step
+        if losses is None:
+            for x, y in data:
+                step(x, y)
+        else:
+            for x, y in data:
+                losses.append(step(x, y))
+
+
 class ChainruleTrainer(Trainer):
     """``nn.MLP`` + ``nn.functional.cross_entropy`` + ``nn.optim.SGD`` (or a manual update)."""
 
